@@ -1,0 +1,22 @@
+"""The citizen satisfaction survey platform: a Flask application."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: configuration, then each subsystem in turn."""
+    app = Flask(__name__, instance_relative_config=True)
+
+    from survey import citizen, cli, config, db, errors, i18n, ratelimit, registry
+
+    config.load_config(app, test_config)
+    db.init_app(app)
+    i18n.init_app(app)
+    ratelimit.init_app(app)
+    registry.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(citizen.bp)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,57 @@
+"""Defaults and the configuration read from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+DEFAULTS = {
+    "BASE_URL": "http://127.0.0.1:5000",
+    "DEFAULT_QUESTIONNAIRE": "sipas",
+    "TIMEZONE": "Asia/Ho_Chi_Minh",
+    "BABEL_DEFAULT_LOCALE": "vi",
+    "LANGUAGES": ("vi", "en"),
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAX_FORM_PARTS": 200,
+    # A citizen may read the whole form slowly; the token is in the session cookie anyway.
+    "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+    "CITIZEN_POST_RATE_LIMIT": "30 per minute;300 per hour",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": False,
+    "TOKEN_LIFETIME_DAYS": 7,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+}
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Fill app.config: defaults, then FLASK_* / plain environment variables, then test values."""
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_prefixed_env()
+        for name in ("DATABASE_URL", "SECRET_KEY", "BASE_URL", "RATELIMIT_STORAGE_URI"):
+            if os.environ.get(name):
+                app.config[name] = os.environ[name]
+    else:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'survey.sqlite3'}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
+
+
+def _instance_secret(path: Path) -> str:
+    """Read the instance's secret key, generating it (readable by the owner only) on first run."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # generated earlier, or by another worker starting at the same moment
+    else:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()

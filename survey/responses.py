@@ -1,0 +1,109 @@
+"""Recording a citizen's response: counted once, whatever the network or the citizen does."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from questionnaires import Definition
+from survey import db, registry
+from survey.models import Agency, Answer, Counter, Interaction, Response, utcnow
+
+
+class Outcome(enum.Enum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"  # the same submission_key was stored before: acknowledge again
+    TOKEN_USED = "token_used"  # the one-time token already served another response
+
+
+@dataclass
+class Submission:
+    definition: Definition
+    agency_id: int
+    channel: str
+    submission_key: str
+    answers: dict[str, int]
+    comment: str | None = None
+    counter_id: int | None = None
+    service_id: int | None = None
+    interaction_id: int | None = None
+    submitted_at: datetime = field(default_factory=utcnow)
+
+
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def active_counter(session: Session, code: str) -> Counter | None:
+    return session.scalar(
+        select(Counter).options(joinedload(Counter.agency)).where(Counter.code == code, Counter.active.is_(True))
+    )
+
+
+def interaction_by_token(session: Session, token: str) -> Interaction | None:
+    return session.scalar(
+        select(Interaction)
+        .options(joinedload(Interaction.agency), joinedload(Interaction.counter))
+        .where(Interaction.token == token)
+    )
+
+
+def is_open(interaction: Interaction, now: datetime | None = None) -> bool:
+    """Whether a token can still serve a response."""
+    return interaction.used_at is None and (now or utcnow()) < interaction.expires_at
+
+
+def answered_with(session: Session, interaction: Interaction, submission_key: str | None) -> bool:
+    """Whether the interaction's response was the one sent with this submission key."""
+    if not submission_key:
+        return False
+    found = session.scalar(select(Response.interaction_id).where(Response.submission_key == submission_key))
+    return found == interaction.id
+
+
+def questionnaire_for(agency: Agency, counter: Counter | None = None) -> Definition:
+    """The questionnaire a counter uses: its own, else its agency's, else the default."""
+    catalog = registry.catalog()
+    for holder in (counter, agency):
+        if holder is not None and holder.questionnaire:
+            definition = catalog.get(holder.questionnaire, holder.questionnaire_version)
+            if definition is not None:
+                return definition
+            current_app.logger.warning("%s %s names unknown questionnaire %s v%s", type(holder).__name__,
+                                       holder.code, holder.questionnaire, holder.questionnaire_version)
+    return catalog.get(current_app.config["DEFAULT_QUESTIONNAIRE"])
+
+
+def record_response(session: Session, sub: Submission) -> Outcome:
+    """Write a response and its answers; the caller commits (or rolls back on TOKEN_USED).
+
+    Unique constraints decide, not a read-then-write check: a submission_key seen before means the
+    same citizen retried, an interaction already answered means the token is spent.
+    """
+    stmt = db.insert_ignoring_conflicts(Response.__table__, session.get_bind().dialect.name).values(
+        questionnaire_version_id=registry.version_id(sub.definition),
+        agency_id=sub.agency_id,
+        counter_id=sub.counter_id,
+        service_id=sub.service_id,
+        interaction_id=sub.interaction_id,
+        channel=sub.channel,
+        submitted_at=sub.submitted_at,
+        submission_key=sub.submission_key,
+    )
+    response_id = session.execute(stmt.returning(Response.id)).scalar_one_or_none()
+    if response_id is None:
+        seen = session.scalar(select(Response.id).where(Response.submission_key == sub.submission_key))
+        return Outcome.DUPLICATE if seen is not None else Outcome.TOKEN_USED
+    if sub.interaction_id is not None:
+        session.execute(update(Interaction).where(Interaction.id == sub.interaction_id).values(used_at=sub.submitted_at))
+    rows = [{"response_id": response_id, "item_code": code, "value": value} for code, value in sub.answers.items()]
+    if sub.comment:
+        rows.append({"response_id": response_id, "item_code": "COMMENT", "value": None, "text": sub.comment})
+    session.execute(insert(Answer), [{"text": None, **r} for r in rows])
+    return Outcome.STORED

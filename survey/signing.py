@@ -1,0 +1,41 @@
+"""Signed counter links and one-time tokens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from flask import current_app, url_for
+
+
+def _mac(purpose: str, value: str, length: int) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).digest()[:length]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def counter_signature(counter_code: str) -> str:
+    """The signature printed in a counter's QR link (96 bits of HMAC-SHA256)."""
+    return _mac("counter", counter_code, 12)
+
+
+def valid_counter_signature(counter_code: str, signature: str | None) -> bool:
+    return bool(signature) and hmac.compare_digest(counter_signature(counter_code), signature)
+
+
+def counter_url(counter_code: str) -> str:
+    """The full signed URL a counter's QR code opens."""
+    path = url_for("citizen.counter_form", counter_code=counter_code, s=counter_signature(counter_code))
+    return current_app.config["BASE_URL"] + path
+
+
+def new_token() -> str:
+    """A one-time interaction token with 128 bits of randomness."""
+    return secrets.token_urlsafe(16)
+
+
+def keyed_hash(purpose: str, value: str) -> str:
+    """A hash of an identifier that cannot be reversed or recomputed without the secret key."""
+    return _mac(purpose, value, 32)
