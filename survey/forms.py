@@ -7,6 +7,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from questionnaires import Definition, Item
@@ -18,12 +19,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CLASSES: dict[tuple[str, int, str], type[FlaskForm]] = {}
 
 
+INVALID_CHOICE = _l("Please choose one of the options shown.")
+
+
 class ScaleField(RadioField):
     """A radio group over a scale's values plus "no opinion", which is no answer."""
-
-    def pre_validate(self, form) -> None:
-        if self.data not in {value for value, _label in self.choices}:
-            raise ValidationError(_l("Please choose one of the options shown."))
 
     @property
     def answer(self) -> int | None:
@@ -32,10 +32,6 @@ class ScaleField(RadioField):
 
 class ChoiceField(SelectField):
     """An optional background question; an empty choice is no answer."""
-
-    def pre_validate(self, form) -> None:
-        if self.data not in {value for value, _label in self.choices}:
-            raise ValidationError(_l("Please choose one of the options shown."))
 
     @property
     def answer(self) -> int | None:
@@ -83,8 +79,9 @@ class CitizenForm(FlaskForm):
         return valid and not self.form_errors
 
 
-def _scale_choices(item: Item, locale: str) -> list[tuple[str, str]]:
-    return [(str(o.value), o.label.get(locale)) for o in item.scale.options] + [(NO_OPINION, _l("No opinion"))]
+def _scale_choices(item: Item, locale: str) -> list[SelectChoice]:
+    options = [SelectChoice(str(o.value), o.label.get(locale)) for o in item.scale.options]
+    return options + [SelectChoice(NO_OPINION, _l("No opinion"))]
 
 
 def form_class(definition: Definition, locale: str) -> type[CitizenForm]:
@@ -95,10 +92,12 @@ def form_class(definition: Definition, locale: str) -> type[CitizenForm]:
     attrs: dict = {"definition": definition}
     for item in definition.criteria + definition.priorities:
         attrs[item.code] = ScaleField(item.text.get(locale), choices=_scale_choices(item, locale),
-                                      validators=[Optional()], default=None)
+                                      validators=[Optional()], invalid_choice_message=INVALID_CHOICE)
     for item in definition.background:
-        choices = [("", _l("(not answered)"))] + [(str(o.value), o.label.get(locale)) for o in item.scale.options]
-        attrs[item.code] = ChoiceField(item.text.get(locale), choices=choices, validators=[Optional()])
+        choices = [SelectChoice("", _l("(not answered)"))]
+        choices += [SelectChoice(str(o.value), o.label.get(locale)) for o in item.scale.options]
+        attrs[item.code] = ChoiceField(item.text.get(locale), choices=choices, validators=[Optional()],
+                                       invalid_choice_message=INVALID_CHOICE)
     if definition.comment:
         limit = definition.comment_max_length
         attrs["comment"] = TextAreaField(definition.comment.get(locale), validators=[

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 
-from flask import current_app, url_for
+from flask import current_app
 
 
 def _mac(purpose: str, value: str, length: int) -> str:
@@ -25,10 +25,15 @@ def valid_counter_signature(counter_code: str, signature: str | None) -> bool:
     return bool(signature) and hmac.compare_digest(counter_signature(counter_code), signature)
 
 
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL under BASE_URL, built with or without a request (CLI, QR codes)."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["BASE_URL"] + path
+
+
 def counter_url(counter_code: str) -> str:
     """The full signed URL a counter's QR code opens."""
-    path = url_for("citizen.counter_form", counter_code=counter_code, s=counter_signature(counter_code))
-    return current_app.config["BASE_URL"] + path
+    return external_url("citizen.counter_form", counter_code=counter_code, s=counter_signature(counter_code))
 
 
 def new_token() -> str:
