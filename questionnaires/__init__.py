@@ -251,9 +251,20 @@ class Catalog:
         return sorted({d.id for d in self._by_key.values()})
 
 
+class CatalogError(ValueError):
+    """One or more definition files of a folder are invalid; lists every problem."""
+
+    def __init__(self, errors: list[QuestionnaireError]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} invalid questionnaire file(s):\n" + "\n".join(f"  {e}" for e in errors))
+
+
 def load_catalog(directory: Path | str = DEFAULT_DIR) -> Catalog:
-    """Load every ``*.yaml`` definition in a folder; the first invalid file raises."""
-    return Catalog([load_definition(p) for p in sorted(Path(directory).glob("*.yaml"))])
+    """Load every ``*.yaml`` definition in a folder; any invalid file raises CatalogError listing all."""
+    good, bad = check_directory(directory)
+    if bad:
+        raise CatalogError(bad)
+    return Catalog(good)
 
 
 def check_directory(directory: Path | str = DEFAULT_DIR) -> tuple[list[Definition], list[QuestionnaireError]]:

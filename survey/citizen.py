@@ -33,8 +33,14 @@ def _open_interaction(token: str) -> Interaction:
 def _render(form: forms.CitizenForm, agency, counter, status: int = 200):
     if not forms.SUBMISSION_KEY.match(form.submission_key.data or ""):
         form.submission_key.data = responses.new_submission_key()
-    html = render_template("citizen/form.html", form=form, definition=form.definition, agency=agency,
-                           counter=counter, action=request.full_path.rstrip("?"))
+    html = render_template(
+        "citizen/form.html",
+        form=form,
+        definition=form.definition,
+        agency=agency,
+        counter=counter,
+        action=request.full_path.rstrip("?"),
+    )
     return html, status
 
 
@@ -42,13 +48,20 @@ def _submit(definition, agency, counter, channel: str, interaction: Interaction 
     form = forms.bind(definition, str(get_locale()), request.form)
     if not form.validate():
         return _render(form, agency, counter, 422)
-    outcome = responses.record_response(db.session(), responses.Submission(
-        definition=definition, agency_id=agency.id, channel=channel, submission_key=form.submission_key.data,
-        answers=form.answers(), comment=(form.comment.data or "").strip() if "comment" in form else None,
-        counter_id=counter.id if counter else None,
-        service_id=interaction.service_id if interaction else None,
-        interaction_id=interaction.id if interaction else None,
-    ))
+    outcome = responses.record_response(
+        db.session(),
+        responses.Submission(
+            definition=definition,
+            agency_id=agency.id,
+            channel=channel,
+            submission_key=form.submission_key.data,
+            answers=form.answers(),
+            comment=(form.comment.data or "").strip() if "comment" in form else None,
+            counter_id=counter.id if counter else None,
+            service_id=interaction.service_id if interaction else None,
+            interaction_id=interaction.id if interaction else None,
+        ),
+    )
     if outcome is responses.Outcome.TOKEN_USED:
         db.session().rollback()
         abort(410)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from survey import db, signing
+from survey.demo import seed_demo_command
 from survey.models import Counter
+from survey.reference import reference_cli
 
 
 @click.command("counter-url")
 @click.argument("counter_code", required=False)
 @click.option("--all", "all_counters", is_flag=True, help="Print the URL of every active counter.")
+@with_appcontext
 def counter_url_command(counter_code: str | None, all_counters: bool) -> None:
     """Print the signed URL that a counter's QR code opens."""
     session = db.session()
@@ -34,3 +38,5 @@ def counter_url_command(counter_code: str | None, all_counters: bool) -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(counter_url_command)
+    app.cli.add_command(reference_cli)
+    app.cli.add_command(seed_demo_command)

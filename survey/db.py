@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app, g
+from flask.cli import with_appcontext
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -86,6 +87,7 @@ def has_table(eng: Engine, name: str) -> bool:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Upgrade the database to the latest migration and register the questionnaires."""
     from survey import registry

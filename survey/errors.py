@@ -11,12 +11,20 @@ MESSAGES = {
     403: (_l("Not allowed"), _l("You do not have access to this page.")),
     404: (_l("Page not found"), _l("This survey link is not valid. Please scan the QR code at the counter again.")),
     405: (_l("Not allowed"), _l("This address cannot be used that way.")),
-    410: (_l("This survey link can no longer be used"),
-          _l("The link has already been used to send an evaluation, or it has expired. Thank you for your interest.")),
+    410: (
+        _l("This survey link can no longer be used"),
+        _l("The link has already been used to send an evaluation, or it has expired. Thank you for your interest."),
+    ),
     413: (_l("Too much data"), _l("What was sent is too large. Please shorten your comment and send again.")),
     422: (_l("Something is wrong with this request"), _l("Please go back and try again.")),
-    429: (_l("Too many attempts"), _l("Too many evaluations were sent from this connection. Please wait a minute and try again.")),
-    500: (_l("Something went wrong on our side"), _l("Your answers may not have been saved. Please try again in a moment.")),
+    429: (
+        _l("Too many attempts"),
+        _l("Too many evaluations were sent from this connection. Please wait a minute and try again."),
+    ),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("Your answers may not have been saved. Please try again in a moment."),
+    ),
 }
 
 

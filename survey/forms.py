@@ -52,7 +52,9 @@ class CitizenForm(FlaskForm):
     """Fields shared by every questionnaire; subclasses add one field per item."""
 
     definition: Definition
-    submission_key = HiddenField(validators=[Regexp(SUBMISSION_KEY, message=_l("The form is damaged; please reload the page."))])
+    submission_key = HiddenField(
+        validators=[Regexp(SUBMISSION_KEY, message=_l("The form is damaged; please reload the page."))]
+    )
     website = StringField(validators=[_empty])
 
     def __init__(self, formdata=None, **kwargs):
@@ -91,17 +93,28 @@ def form_class(definition: Definition, locale: str) -> type[CitizenForm]:
         return _CLASSES[key]
     attrs: dict = {"definition": definition}
     for item in definition.criteria + definition.priorities:
-        attrs[item.code] = ScaleField(item.text.get(locale), choices=_scale_choices(item, locale),
-                                      validators=[Optional()], invalid_choice_message=INVALID_CHOICE)
+        attrs[item.code] = ScaleField(
+            item.text.get(locale),
+            choices=_scale_choices(item, locale),
+            validators=[Optional()],
+            invalid_choice_message=INVALID_CHOICE,
+        )
     for item in definition.background:
         choices = [SelectChoice("", _l("(not answered)"))]
         choices += [SelectChoice(str(o.value), o.label.get(locale)) for o in item.scale.options]
-        attrs[item.code] = ChoiceField(item.text.get(locale), choices=choices, validators=[Optional()],
-                                       invalid_choice_message=INVALID_CHOICE)
+        attrs[item.code] = ChoiceField(
+            item.text.get(locale), choices=choices, validators=[Optional()], invalid_choice_message=INVALID_CHOICE
+        )
     if definition.comment:
         limit = definition.comment_max_length
-        attrs["comment"] = TextAreaField(definition.comment.get(locale), validators=[
-            Optional(), _plain_text, Length(max=limit, message=_l("Please keep your comment under %(n)s characters.", n=limit))])
+        attrs["comment"] = TextAreaField(
+            definition.comment.get(locale),
+            validators=[
+                Optional(),
+                _plain_text,
+                Length(max=limit, message=_l("Please keep your comment under %(n)s characters.", n=limit)),
+            ],
+        )
     cls = type(f"Form_{definition.id}_{definition.version}_{locale}", (CitizenForm,), attrs)
     _CLASSES[key] = cls
     return cls

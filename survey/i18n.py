@@ -43,7 +43,7 @@ def compile_catalogs(directory: Path = TRANSLATIONS) -> None:
 
 def template_helpers() -> dict:
     def lang_url(lang: str) -> str:
-        args = {**request.view_args, **request.args.to_dict(), "lang": lang}
+        args = {**(request.view_args or {}), **request.args.to_dict(), "lang": lang}
         return url_for(request.endpoint, **args) if request.endpoint else f"?lang={lang}"
 
     return {"current_locale": str(get_locale()), "lang_url": lang_url}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
@@ -24,11 +25,19 @@ class ImmutableVersionError(RuntimeError):
 
 def init_app(app: Flask) -> None:
     catalog = load_catalog(app.config.get("QUESTIONNAIRE_DIR", DEFAULT_DIR))
+    if catalog.get(app.config["DEFAULT_QUESTIONNAIRE"]) is None:
+        raise RuntimeError(
+            f"DEFAULT_QUESTIONNAIRE {app.config['DEFAULT_QUESTIONNAIRE']!r} is not in the catalog "
+            f"({', '.join(catalog.ids())})"
+        )
     app.extensions["survey.questionnaires"] = {"catalog": catalog, "version_ids": {}}
     try:
         sync(app)
     except (OperationalError, ProgrammingError) as exc:
         app.logger.warning("Questionnaires not registered, database not ready: %s", exc.orig)
+    except ImmutableVersionError:
+        app.extensions["survey.db"]["engine"].dispose()  # the app will not start: release its connections
+        raise
     app.cli.add_command(questionnaires_cli)
 
 
@@ -56,8 +65,15 @@ def sync(app: Flask) -> None:
             row = rows.get(d.key)
             if row is None:
                 stmt = db.insert_ignoring_conflicts(QuestionnaireVersion.__table__, engine.dialect.name)
-                session.execute(stmt.values(questionnaire=d.id, version=d.version, fingerprint=d.fingerprint,
-                                            title=d.title.vi[:300], registered_at=utcnow()))
+                session.execute(
+                    stmt.values(
+                        questionnaire=d.id,
+                        version=d.version,
+                        fingerprint=d.fingerprint,
+                        title=d.title.vi[:300],
+                        registered_at=utcnow(),
+                    )
+                )
             elif row.fingerprint != d.fingerprint:
                 count = session.scalar(select(func.count()).where(Response.questionnaire_version_id == row.id))
                 if count:
@@ -78,6 +94,7 @@ def questionnaires_cli() -> None:
 
 
 @questionnaires_cli.command("check")
+@with_appcontext
 def check_command() -> None:
     """Validate every questionnaire file and print a summary."""
     good, bad = check_directory(current_app.config.get("QUESTIONNAIRE_DIR", DEFAULT_DIR))

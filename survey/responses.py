@@ -75,8 +75,13 @@ def questionnaire_for(agency: Agency, counter: Counter | None = None) -> Definit
             definition = catalog.get(holder.questionnaire, holder.questionnaire_version)
             if definition is not None:
                 return definition
-            current_app.logger.warning("%s %s names unknown questionnaire %s v%s", type(holder).__name__,
-                                       holder.code, holder.questionnaire, holder.questionnaire_version)
+            current_app.logger.warning(
+                "%s %s names unknown questionnaire %s v%s",
+                type(holder).__name__,
+                holder.code,
+                holder.questionnaire,
+                holder.questionnaire_version,
+            )
     return catalog.get(current_app.config["DEFAULT_QUESTIONNAIRE"])
 
 
@@ -101,7 +106,9 @@ def record_response(session: Session, sub: Submission) -> Outcome:
         seen = session.scalar(select(Response.id).where(Response.submission_key == sub.submission_key))
         return Outcome.DUPLICATE if seen is not None else Outcome.TOKEN_USED
     if sub.interaction_id is not None:
-        session.execute(update(Interaction).where(Interaction.id == sub.interaction_id).values(used_at=sub.submitted_at))
+        session.execute(
+            update(Interaction).where(Interaction.id == sub.interaction_id).values(used_at=sub.submitted_at)
+        )
     rows = [{"response_id": response_id, "item_code": code, "value": value} for code, value in sub.answers.items()]
     if sub.comment:
         rows.append({"response_id": response_id, "item_code": "COMMENT", "value": None, "text": sub.comment})

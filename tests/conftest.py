@@ -36,14 +36,16 @@ class PostgresDatabase:
         with self.admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
         self.url = base.update_query_dict({"options": f"-csearch_path={self.schema}"}).render_as_string(
-            hide_password=False)
+            hide_password=False
+        )
         db.upgrade(self.url)
         self.engine = create_engine(self.url)
         self.metadata = MetaData()
         self.metadata.reflect(self.engine)
         with self.engine.connect() as conn:
-            self.seed = {t.name: [dict(r._mapping) for r in conn.execute(select(t))]
-                         for t in self.metadata.sorted_tables}
+            self.seed = {
+                t.name: [dict(r._mapping) for r in conn.execute(select(t))] for t in self.metadata.sorted_tables
+            }
 
     def reset(self) -> None:
         names = ", ".join(f'"{t.name}"' for t in self.metadata.sorted_tables)
@@ -52,6 +54,13 @@ class PostgresDatabase:
             for table in self.metadata.sorted_tables:
                 if self.seed[table.name]:
                     conn.execute(insert(table), self.seed[table.name])
+                if "id" in table.c:  # seeded rows carry their ids: move the sequence past them
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                            f'(SELECT coalesce(max(id), 0) + 1 FROM "{table.name}"), false)'
+                        )
+                    )
 
     def drop(self) -> None:
         self.engine.dispose()

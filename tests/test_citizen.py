@@ -14,8 +14,13 @@ from survey import db
 from survey.models import Answer, Interaction, Response, utcnow
 from tests.conftest import hidden_fields
 
-SIPAS_CODES = [f"TC{i}" for i in range(1, 5)] + [f"TT{i}" for i in range(1, 5)] + [f"CC{i}" for i in range(1, 6)] \
-    + [f"KQ{i}" for i in range(1, 4)] + [f"PA{i}" for i in range(1, 4)]
+SIPAS_CODES = (
+    [f"TC{i}" for i in range(1, 5)]
+    + [f"TT{i}" for i in range(1, 5)]
+    + [f"CC{i}" for i in range(1, 6)]
+    + [f"KQ{i}" for i in range(1, 4)]
+    + [f"PA{i}" for i in range(1, 4)]
+)
 
 
 def count(app, model) -> int:
@@ -97,8 +102,14 @@ def test_valid_answers_are_stored_once_and_acknowledged(app, client, counter_pat
         assert response.agency.code == "P-HK"
         assert response.submitted_at.tzinfo is not None
         assert abs(response.submitted_at - utcnow()) < timedelta(minutes=1)
-    assert stored == {"TC1": (5, None), "TC2": (4, None), "TT1": (2, None), "UT1": (3, None), "BG_AGE": (2, None),
-                      "COMMENT": (None, "Rất tốt")}
+    assert stored == {
+        "TC1": (5, None),
+        "TC2": (4, None),
+        "TT1": (2, None),
+        "UT1": (3, None),
+        "BG_AGE": (2, None),
+        "COMMENT": (None, "Rất tốt"),
+    }
     thanks = client.get("/thanks")
     assert "Cảm ơn" in thanks.text
 
@@ -160,9 +171,15 @@ def make_interaction(app, *, expires_in=timedelta(days=7), used=False) -> str:
         s = db.session()
         counter = s.scalar(select(Counter))
         token = f"tok{s.scalar(select(func.count()).select_from(Interaction))}-abcdefghijklmnop"
-        s.add(Interaction(token=token, agency_id=s.scalar(select(Agency.id).where(Agency.code == "P-HK")),
-                          counter_id=counter.id, expires_at=utcnow() + expires_in,
-                          used_at=utcnow() if used else None))
+        s.add(
+            Interaction(
+                token=token,
+                agency_id=s.scalar(select(Agency.id).where(Agency.code == "P-HK")),
+                counter_id=counter.id,
+                expires_at=utcnow() + expires_in,
+                used_at=utcnow() if used else None,
+            )
+        )
         s.commit()
     return token
 
@@ -174,7 +191,7 @@ def test_one_time_link_serves_one_response(app, client, counter):
     first = hidden_fields(page.text)
     assert client.post(f"/t/{token}", data={**first, "CC1": "5"}).status_code == 303
     assert client.post(f"/t/{token}", data={**first, "CC1": "5"}).status_code == 303, "a retry is acknowledged"
-    second = client.post(f"/t/{token}", data={**hidden_fields(client.get(f"/q/x?s=y").text), "CC1": "1"})
+    second = client.post(f"/t/{token}", data={**hidden_fields(client.get("/q/x?s=y").text), "CC1": "1"})
     assert second.status_code == 410
     gone = client.get(f"/t/{token}")
     assert gone.status_code == 410 and "Đường dẫn khảo sát này không còn sử dụng được" in gone.text

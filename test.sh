@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Run the test suite (SQLite, PostgreSQL when reachable, Chromium browser tests when installed).
+set -euo pipefail
+cd "$(dirname "$0")"
+bash scripts/bootstrap.sh
+exec .venv/bin/python -m pytest "$@"
