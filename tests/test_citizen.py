@@ -249,3 +249,26 @@ def test_no_personal_data_is_stored(app):
     columns = {c["name"] for table in ("responses", "answers") for c in inspect(engine).get_columns(table)}
     for forbidden in ("ip", "ip_address", "user_agent", "name", "phone", "email", "id_number"):
         assert forbidden not in columns
+
+
+def test_counter_with_its_own_questionnaire(app, client, counter_path):
+    from survey.models import Counter
+
+    with app.app_context():
+        db.session().scalar(select(Counter)).questionnaire = "tt01"
+        db.session().commit()
+    page = client.get(counter_path)
+    assert re.findall(r'name="DG1" value="([^"]+)"', page.text) == ["0", "1", "2", "na"]
+    assert "Tổng thời gian giải quyết so với quy định" in page.text and "TC1" not in page.text
+    assert send(client, counter_path, {"DG1": "0", "DG2": "2"}).status_code == 303
+    with app.app_context():
+        response = db.session().scalar(select(Response))
+        assert response.questionnaire_version.questionnaire == "tt01"
+        assert {a.item_code: a.value for a in response.answers} == {"DG1": 0, "DG2": 2}
+
+
+def test_oversized_body_is_refused(app, client, counter_path):
+    reply = send(client, counter_path, {"TC1": "4", "comment": "x" * 70_000})
+    assert reply.status_code == 413
+    assert "Nội dung gửi quá lớn" in reply.text
+    assert count(app, Response) == 0
