@@ -60,8 +60,10 @@ def main() -> int:
         app = build_app(folder)
         with live_server(app) as base, chromium() as browser:
             with app.app_context():
-                counters = [(qid, signing.counter_url(f"Q-{qid}")) for qid in
-                            app.extensions["survey.questionnaires"]["catalog"].ids()]
+                counters = [
+                    (qid, signing.counter_url(f"Q-{qid}"))
+                    for qid in app.extensions["survey.questionnaires"]["catalog"].ids()
+                ]
             app.config["BASE_URL"] = base
             print(f"{'questionnaire':<14}{'requests':>9}{'raw bytes':>11}{'gzip bytes':>12}  hosts")
             for qid, link in counters:
