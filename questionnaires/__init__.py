@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import jsonschema
@@ -99,8 +100,12 @@ class Definition:
     def items(self) -> tuple[Item, ...]:
         return self.criteria + self.priorities + self.background
 
+    @cached_property
+    def items_by_code(self) -> dict[str, Item]:
+        return {i.code: i for i in self.items}
+
     def item(self, code: str) -> Item | None:
-        return next((i for i in self.items if i.code == code), None)
+        return self.items_by_code.get(code)
 
     @property
     def min_n(self) -> int:

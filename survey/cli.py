@@ -11,6 +11,10 @@ from survey import db, signing
 from survey.demo import seed_demo_command
 from survey.models import Counter
 from survey.reference import reference_cli
+from survey.report import report_cli
+from survey.rollup import rollup_cli
+from survey.transfer_export import export_responses_command
+from survey.transfer_import import import_responses_command
 
 
 @click.command("counter-url")
@@ -40,3 +44,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(counter_url_command)
     app.cli.add_command(reference_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(rollup_cli)
+    app.cli.add_command(import_responses_command)
+    app.cli.add_command(export_responses_command)
+    app.cli.add_command(report_cli)

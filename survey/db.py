@@ -90,17 +90,25 @@ def has_table(eng: Engine, name: str) -> bool:
 @with_appcontext
 def init_db_command() -> None:
     """Upgrade the database to the latest migration and register the questionnaires."""
-    from survey import registry
+    from survey import registry, rollup
 
     url = current_app.config["DATABASE_URL"]
     upgrade(url)
     registry.sync(current_app)
     click.echo(click.style("Database is at the latest migration.", fg="green"))
+    if rollup.missing(session()):
+        count = rollup.rebuild(session())
+        session().commit()
+        click.echo(f"Monthly rollups filled from {count:,} existing responses.")
+
+
+def insert_dialect(table, dialect_name: str):
+    """The dialect's own INSERT, which knows ON CONFLICT (SQLite and PostgreSQL)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
 
 
 def insert_ignoring_conflicts(table, dialect_name: str):
     """An INSERT that skips rows violating a unique constraint (ON CONFLICT DO NOTHING)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    return insert_dialect(table, dialect_name).on_conflict_do_nothing()

@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from questionnaires import Definition, Scale
-from survey import db, registry, signing
+from survey import db, registry, rollup, signing
 from survey.models import Agency, Answer, Counter, Interaction, Response, Service, utcnow
 from survey.reference import ReferenceImportError, import_csv
 from survey.responses import questionnaire_for
@@ -299,6 +299,11 @@ def _insert_responses(session: Session, batch: list[dict]) -> None:
             )
     if rows:
         session.execute(insert(Answer), rows)
+    rollup.add(session, [
+        rollup.Entry(r["profile"].definition, r["profile"].version_id, r["row"]["agency_id"], r["row"]["service_id"],
+                     r["row"]["submitted_at"], r["answers"])
+        for r in batch
+    ])
 
 
 @click.command("seed-demo")

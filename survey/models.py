@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -178,3 +179,36 @@ class Target(Base):
     period_end: Mapped[date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AnswerCount(Base):
+    """How many answers of each value an item received: per local month, agency, service and version.
+
+    Kept up to date in the transaction that writes each response (survey.rollup), so that a month's
+    report reads counts instead of every answer. ``service_id`` 0 means no service recorded.
+    """
+
+    __tablename__ = "answer_counts"
+
+    period: Mapped[date] = mapped_column(Date, primary_key=True)  # first day of the local month
+    agency_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+
+
+class ScoreSum(Base):
+    """Sums of respondent-level scores (analysis.scores) per element and overall, for the intervals."""
+
+    __tablename__ = "score_sums"
+
+    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+    sum_y: Mapped[float] = mapped_column(Float)
+    sum_y2: Mapped[float] = mapped_column(Float)

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from questionnaires import Definition
-from survey import db, registry
+from survey import db, registry, rollup
 from survey.models import Agency, Answer, Counter, Interaction, Response, utcnow
 
 
@@ -91,8 +91,9 @@ def record_response(session: Session, sub: Submission) -> Outcome:
     Unique constraints decide, not a read-then-write check: a submission_key seen before means the
     same citizen retried, an interaction already answered means the token is spent.
     """
+    version_id = registry.version_id(sub.definition)
     stmt = db.insert_ignoring_conflicts(Response.__table__, session.get_bind().dialect.name).values(
-        questionnaire_version_id=registry.version_id(sub.definition),
+        questionnaire_version_id=version_id,
         agency_id=sub.agency_id,
         counter_id=sub.counter_id,
         service_id=sub.service_id,
@@ -113,4 +114,6 @@ def record_response(session: Session, sub: Submission) -> Outcome:
     if sub.comment:
         rows.append({"response_id": response_id, "item_code": "COMMENT", "value": None, "text": sub.comment})
     session.execute(insert(Answer), [{"text": None, **r} for r in rows])
+    rollup.add(session, [rollup.Entry(sub.definition, version_id, sub.agency_id, sub.service_id, sub.submitted_at,
+                                      sub.answers)])
     return Outcome.STORED

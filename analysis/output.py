@@ -1,0 +1,150 @@
+"""Write the monthly table: CSV (UTF-8 with BOM) and a formatted XLSX with a notes sheet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from analysis.indices import EXTRA_COLUMNS, LEVELS, csv_columns
+from analysis.targets import targets_in_force
+from questionnaires import Catalog
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+NOTES_SHEET = "Ghi chú"
+DECIMAL_COLUMNS = {"pct_satisfied", "ci_low", "ci_high", "change", "response_rate"}
+FROZEN = "F2"  # header row and the columns that say whose figures a row holds (period … agency_name)
+WIDTHS = {"agency_name": 32, "label": 60, "period": 9, "level": 10, "n": 8, "n_satisfied": 11}
+METHOD = (
+    "Tiêu chí và ưu tiên cải thiện: tỷ lệ câu trả lời thuộc nhóm “hài lòng” của thang đo (4–5 trên thang 5 mức; "
+    "“Nhiều”, “Rất nhiều” với ưu tiên) trên số câu trả lời hợp lệ, không tính “Không có ý kiến”; "
+    "khoảng tin cậy 95 % Wilson.",
+    "Yếu tố: trung bình tỷ lệ của các tiêu chí; chỉ số chung: trung bình các yếu tố; khoảng tin cậy 95 % Wilson "
+    "tại cỡ mẫu hiệu dụng suy ra từ sai số chuẩn của điểm từng người trả lời.",
+)
+STATUS_NOTE = (
+    "met: đạt (cận dưới khoảng tin cậy ≥ mục tiêu); not_met: chưa đạt (cận trên < mục tiêu); "
+    "inconclusive: chưa đủ cơ sở kết luận; insufficient: ít hơn {min_n} câu trả lời."
+)
+
+
+@dataclass(frozen=True)
+class ReportNotes:
+    """What the notes sheet says: the period, the questionnaires and the targets with their sources."""
+
+    period: str
+    questionnaires: tuple[str, ...] = ()
+    targets: tuple[dict, ...] = field(default_factory=tuple)
+    min_n: int = 30
+
+
+def report_notes(table: pd.DataFrame, catalog: Catalog, targets: pd.DataFrame, period: str) -> ReportNotes:
+    """Describe a table for its notes sheet: the questionnaires it shows and the targets in force."""
+    shown = table[["questionnaire", "version"]].drop_duplicates()
+    names = []
+    for qid, label in zip(shown["questionnaire"], shown["version"], strict=True):
+        definition = catalog.get(qid, max(int(v) for v in str(label).split("+")))
+        names.append(f"{qid}, phiên bản {label}: {definition.title.vi}" if definition else f"{qid}, phiên bản {label}")
+    in_force = targets_in_force(targets, period)
+    rows = tuple(in_force[["code", "value", "description", "source"]].to_dict("records"))
+    min_n = min((d.min_n for d in catalog if d.id in set(shown["questionnaire"])), default=30)
+    return ReportNotes(period, tuple(names), rows, min_n)
+
+
+def safe_cell(value):
+    """Neutralise spreadsheet formula injection: text starting with = + - @ tab or CR gets a leading '."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _safe_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Apply safe_cell to every text column of a frame (a new frame)."""
+    text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+    return frame.assign(**{c: frame[c].map(safe_cell, na_action="ignore") for c in text})
+
+
+def write_csv(table: pd.DataFrame, path) -> None:
+    """Write the CSV export: UTF-8 with BOM, csv_columns only, blanks for missing values."""
+    out = _safe_text(table[csv_columns(table)])
+    out.to_csv(path, index=False, encoding="utf-8-sig", float_format="%.2f", na_rep="", lineterminator="\n")
+
+
+def _cell(value):
+    """Turn a frame value into what a spreadsheet cell holds: None for blanks, text neutralised."""
+    return None if pd.isna(value) else safe_cell(value.item() if hasattr(value, "item") else value)
+
+
+def _sheet_columns(table: pd.DataFrame, level: str) -> list[str]:
+    """Columns of one level's sheet: no status on priorities; extras only where they hold a value."""
+    columns = [c for c in csv_columns(table) if not (level == "priority" and c.startswith("status_"))]
+    rows = table[table["level"] == level]
+    return columns + [c for c in EXTRA_COLUMNS if c in rows and rows[c].notna().any()]
+
+
+def _write_level(sheet, table: pd.DataFrame, columns: list[str]) -> None:
+    """Write one level's rows to a write-only sheet: bold header, two decimals, frozen panes."""
+    for j, name in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(j)].width = WIDTHS.get(name, 13)
+    sheet.freeze_panes = FROZEN
+    header = []
+    for name in columns:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+        header.append(cell)
+    sheet.append(header)
+    decimals = [name in DECIMAL_COLUMNS for name in columns]
+    for row in table[columns].itertuples(index=False):
+        sheet.append([_decimal(sheet, v) if d else _cell(v) for v, d in zip(row, decimals, strict=True)])
+
+
+def _decimal(sheet, value) -> WriteOnlyCell | None:
+    """A number shown with two decimals."""
+    if pd.isna(value):
+        return None
+    cell = WriteOnlyCell(sheet, value=float(value))
+    cell.number_format = "0.00"
+    return cell
+
+
+def _write_notes(sheet, notes: ReportNotes) -> None:
+    """Say what the figures are (a counter survey, not the official SIPAS), for when, how and against what."""
+    lines = [
+        ("Kết quả Khảo sát tại quầy — không phải Chỉ số SIPAS chính thức", None),
+        (
+            "Đây là kết quả Khảo sát tại quầy (người dân tự nguyện trả lời tại Bộ phận một cửa), "
+            "không phải Chỉ số hài lòng về sự phục vụ hành chính (SIPAS) chính thức.",
+            None,
+        ),
+        ("Kỳ báo cáo", f"Tháng {notes.period} (theo giờ Việt Nam)"),
+        *[("Bảng hỏi" if i == 0 else "", q) for i, q in enumerate(notes.questionnaires)],
+        *[("Phương pháp" if i == 0 else "", m) for i, m in enumerate(METHOD)],
+        *[
+            ("Mục tiêu" if i == 0 else "", f"≥ {t['value']:g} %: {t['description']} (nguồn: {t['source']})")
+            for i, t in enumerate(notes.targets)
+        ],
+        ("Trạng thái", STATUS_NOTE.format(min_n=notes.min_n)),
+    ]
+    sheet.column_dimensions["A"].width = 16
+    sheet.column_dimensions["B"].width = 110
+    for key, text in lines:
+        label = WriteOnlyCell(sheet, value=safe_cell(key))
+        label.font = Font(bold=True)
+        body = WriteOnlyCell(sheet, value=safe_cell(text))
+        body.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.append([label, body])
+
+
+def write_xlsx(table: pd.DataFrame, path, notes: ReportNotes | dict) -> None:
+    """Write the XLSX export: a notes sheet, then one formatted sheet per level."""
+    notes = notes if isinstance(notes, ReportNotes) else ReportNotes(**notes)
+    book = Workbook(write_only=True)
+    _write_notes(book.create_sheet(NOTES_SHEET), notes)
+    for level in LEVELS:
+        rows = table[table["level"] == level]
+        _write_level(book.create_sheet(level), rows, _sheet_columns(table, level))
+    book.save(path)

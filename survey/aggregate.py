@@ -1,0 +1,165 @@
+"""The database side of the monthly aggregation: the frames that analysis.indices works on.
+
+Counting happens in the database: a month's report reads the monthly rollups (survey.rollup),
+grouped and filtered in SQL, so pandas only ever sees counts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import func, literal, select
+from sqlalchemy.orm import Session
+
+from analysis.counting import COUNT_COLUMNS, SCORE_COLUMNS, normalize_counts, normalize_scores
+from analysis.periods import month_bounds
+from survey.models import (
+    Agency,
+    Answer,
+    AnswerCount,
+    Counter,
+    Interaction,
+    QuestionnaireVersion,
+    Response,
+    ScoreSum,
+    Service,
+    Target,
+)
+
+
+def _first_day(month: str) -> date:
+    year, number = map(int, month.split("-"))
+    return date(year, number, 1)
+
+
+def _rollup_frame(session: Session, model, keys: list, measures: list, months: list[str],
+                  questionnaire: str | None, by_service: bool) -> pd.DataFrame:
+    """Sum a rollup table over the months in SQL (over services too unless by_service); codes for ids."""
+    group = [model.period, model.questionnaire_version_id, model.agency_id]
+    group += [model.service_id] if by_service else []
+    stmt = (
+        select(*group, *keys, *(func.sum(m) for m in measures))
+        .where(model.period.in_([_first_day(m) for m in months]))
+        .group_by(*group, *keys)
+    )
+    if questionnaire:
+        versions = select(QuestionnaireVersion.id).where(QuestionnaireVersion.questionnaire == questionnaire)
+        stmt = stmt.where(model.questionnaire_version_id.in_(versions))
+    names = ["period", "version_id", "agency_id", *(["service_id"] if by_service else []),
+             *(k.key for k in keys), *(m.key for m in measures)]
+    frame = pd.DataFrame([tuple(r) for r in session.execute(stmt)], columns=names)
+    versions = {v.id: (v.questionnaire, v.version) for v in session.execute(select(QuestionnaireVersion))
+                .scalars()}
+    agencies = dict(session.execute(select(Agency.id, Agency.code)).all())
+    services = {0: "", **dict(session.execute(select(Service.id, Service.code)).all())}
+    periods = {p: f"{p.year:04d}-{p.month:02d}" for p in frame["period"].unique()}
+    return frame.assign(
+        period=frame["period"].map(periods),
+        questionnaire=frame["version_id"].map(lambda i: versions[i][0]),
+        version=frame["version_id"].map(lambda i: versions[i][1]),
+        agency_code=frame["agency_id"].map(agencies),
+        service_code=frame["service_id"].map(services) if by_service else "",
+    )
+
+
+def month_counts(session: Session, months: list[str], questionnaire: str | None = None,
+                 by_service: bool = True) -> pd.DataFrame:
+    """Answers per value and item, per agency, version (and service) for the given months (counts frame)."""
+    frame = _rollup_frame(session, AnswerCount, [AnswerCount.item_code, AnswerCount.value], [AnswerCount.count],
+                          months, questionnaire, by_service)
+    return normalize_counts(frame)
+
+
+def month_scores(session: Session, months: list[str], questionnaire: str | None = None,
+                 by_service: bool = True) -> pd.DataFrame:
+    """Sums of respondent scores per element and overall for the given months (scores frame)."""
+    frame = _rollup_frame(session, ScoreSum, [ScoreSum.scope], [ScoreSum.n, ScoreSum.sum_y, ScoreSum.sum_y2],
+                          months, questionnaire, by_service)
+    return normalize_scores(frame)
+
+
+def agencies_frame(session: Session) -> pd.DataFrame:
+    """Every agency with its parent's code."""
+    parent = Agency.__table__.alias("parent")
+    stmt = select(Agency.code, Agency.name, parent.c.code).outerjoin(parent, parent.c.id == Agency.parent_id)
+    frame = pd.DataFrame(session.execute(stmt.order_by(Agency.code)).all(), columns=["code", "name", "parent_code"])
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def targets_frame(session: Session) -> pd.DataFrame:
+    """The active targets."""
+    columns = ["code", "value", "metric", "period_start", "period_end", "source", "description"]
+    stmt = select(*(getattr(Target, c) for c in columns)).where(Target.active.is_(True)).order_by(Target.value)
+    return pd.DataFrame(session.execute(stmt).all(), columns=columns)
+
+
+def interactions_frame(session: Session, months: list[str], tz: str) -> pd.DataFrame:
+    """One-time tokens issued in each month, and how many served a response."""
+    frames = []
+    for month in months:
+        start, end = month_bounds(month, tz)
+        stmt = (
+            select(
+                Agency.code,
+                func.coalesce(Service.code, literal("")),
+                func.count(Interaction.id),
+                func.count(Interaction.used_at),
+            )
+            .join(Agency, Agency.id == Interaction.agency_id)
+            .outerjoin(Service, Service.id == Interaction.service_id)
+            .where(Interaction.created_at >= start, Interaction.created_at < end)
+            .group_by(Agency.code, Service.code)
+        )
+        rows = session.execute(stmt).all()
+        frames.append(
+            pd.DataFrame(rows, columns=["agency_code", "service_code", "issued", "used"]).assign(period=month)
+        )
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return frame.reindex(columns=["period", "agency_code", "service_code", "issued", "used"])
+
+
+def months_with_responses(session: Session) -> list[str]:
+    """The months (local) that have rollups, newest first."""
+    periods = session.scalars(select(AnswerCount.period).distinct().order_by(AnswerCount.period.desc())).all()
+    return [f"{p.year:04d}-{p.month:02d}" for p in periods]
+
+
+def answers_frame(session: Session, month: str, tz: str) -> pd.DataFrame:
+    """The month's answers one per row (the tidy frame): for notebooks, checks and small exports."""
+    start, end = month_bounds(month, tz)
+    counter = Counter.__table__.alias("counter")
+    stmt = (
+        select(
+            Response.id,
+            Response.submitted_at,
+            Agency.code,
+            Service.code,
+            counter.c.code,
+            QuestionnaireVersion.questionnaire,
+            QuestionnaireVersion.version,
+            Answer.item_code,
+            Answer.value,
+        )
+        .join(Answer, Answer.response_id == Response.id)
+        .join(Agency, Agency.id == Response.agency_id)
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_version_id)
+        .outerjoin(Service, Service.id == Response.service_id)
+        .outerjoin(counter, counter.c.id == Response.counter_id)
+        .where(Response.submitted_at >= start, Response.submitted_at < end, Answer.value.is_not(None))
+        .order_by(Response.id, Answer.item_code)
+    )
+    columns = [
+        "response_id",
+        "submitted_at",
+        "agency_code",
+        "service_code",
+        "counter_code",
+        "questionnaire",
+        "version",
+        "item_code",
+        "value",
+    ]
+    frame = pd.DataFrame(session.execute(stmt).all(), columns=columns)
+    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True)
+    return frame
