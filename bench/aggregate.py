@@ -267,8 +267,15 @@ def report_in_child(url: str, out: Path) -> tuple[float, int]:
     """Run the report command in a fresh interpreter; wall seconds and its own peak resident memory."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", CHILD, MONTH, str(out)], cwd=ROOT, env=env, check=True,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, MONTH, str(out)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     wall = time.perf_counter() - started
     return wall, int(done.stderr.strip().splitlines()[-1])
 

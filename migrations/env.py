@@ -31,9 +31,18 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
+def render_item(type_, obj, autogen_context):
+    """Render the app's UTCDateTime as a plain DateTime, so revisions never import the app."""
+    if type_ == "type" and type(obj).__name__ == "UTCDateTime":
+        return "sa.DateTime()"
+    return False
+
+
 def _run(connection) -> None:
     # Batch mode lets later revisions alter SQLite tables, which cannot ALTER most things.
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, render_as_batch=True, render_item=render_item
+    )
     with context.begin_transaction():
         context.run_migrations()
 

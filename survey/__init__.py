@@ -9,7 +9,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: configuration, then each subsystem in turn."""
     app = Flask(__name__, instance_relative_config=True)
 
-    from survey import citizen, cli, config, db, errors, i18n, ratelimit, registry
+    from survey import auth, citizen, cli, config, db, errors, i18n, ratelimit, registry
 
     config.load_config(app, test_config)
     db.init_app(app)
@@ -18,5 +18,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     registry.init_app(app)
     errors.init_app(app)
     app.register_blueprint(citizen.bp)
+    auth.init_app(app)
     cli.init_app(app)
     return app

@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
-from analysis.counting import COUNT_COLUMNS, SCORE_COLUMNS, normalize_counts, normalize_scores
+from analysis.counting import normalize_counts, normalize_scores
 from analysis.periods import month_bounds
 from survey.models import (
     Agency,
@@ -33,8 +33,9 @@ def _first_day(month: str) -> date:
     return date(year, number, 1)
 
 
-def _rollup_frame(session: Session, model, keys: list, measures: list, months: list[str],
-                  questionnaire: str | None, by_service: bool) -> pd.DataFrame:
+def _rollup_frame(
+    session: Session, model, keys: list, measures: list, months: list[str], questionnaire: str | None, by_service: bool
+) -> pd.DataFrame:
     """Sum a rollup table over the months in SQL (over services too unless by_service); codes for ids."""
     group = [model.period, model.questionnaire_version_id, model.agency_id]
     group += [model.service_id] if by_service else []
@@ -46,11 +47,16 @@ def _rollup_frame(session: Session, model, keys: list, measures: list, months: l
     if questionnaire:
         versions = select(QuestionnaireVersion.id).where(QuestionnaireVersion.questionnaire == questionnaire)
         stmt = stmt.where(model.questionnaire_version_id.in_(versions))
-    names = ["period", "version_id", "agency_id", *(["service_id"] if by_service else []),
-             *(k.key for k in keys), *(m.key for m in measures)]
+    names = [
+        "period",
+        "version_id",
+        "agency_id",
+        *(["service_id"] if by_service else []),
+        *(k.key for k in keys),
+        *(m.key for m in measures),
+    ]
     frame = pd.DataFrame([tuple(r) for r in session.execute(stmt)], columns=names)
-    versions = {v.id: (v.questionnaire, v.version) for v in session.execute(select(QuestionnaireVersion))
-                .scalars()}
+    versions = {v.id: (v.questionnaire, v.version) for v in session.execute(select(QuestionnaireVersion)).scalars()}
     agencies = dict(session.execute(select(Agency.id, Agency.code)).all())
     services = {0: "", **dict(session.execute(select(Service.id, Service.code)).all())}
     periods = {p: f"{p.year:04d}-{p.month:02d}" for p in frame["period"].unique()}
@@ -63,19 +69,35 @@ def _rollup_frame(session: Session, model, keys: list, measures: list, months: l
     )
 
 
-def month_counts(session: Session, months: list[str], questionnaire: str | None = None,
-                 by_service: bool = True) -> pd.DataFrame:
+def month_counts(
+    session: Session, months: list[str], questionnaire: str | None = None, by_service: bool = True
+) -> pd.DataFrame:
     """Answers per value and item, per agency, version (and service) for the given months (counts frame)."""
-    frame = _rollup_frame(session, AnswerCount, [AnswerCount.item_code, AnswerCount.value], [AnswerCount.count],
-                          months, questionnaire, by_service)
+    frame = _rollup_frame(
+        session,
+        AnswerCount,
+        [AnswerCount.item_code, AnswerCount.value],
+        [AnswerCount.count],
+        months,
+        questionnaire,
+        by_service,
+    )
     return normalize_counts(frame)
 
 
-def month_scores(session: Session, months: list[str], questionnaire: str | None = None,
-                 by_service: bool = True) -> pd.DataFrame:
+def month_scores(
+    session: Session, months: list[str], questionnaire: str | None = None, by_service: bool = True
+) -> pd.DataFrame:
     """Sums of respondent scores per element and overall for the given months (scores frame)."""
-    frame = _rollup_frame(session, ScoreSum, [ScoreSum.scope], [ScoreSum.n, ScoreSum.sum_y, ScoreSum.sum_y2],
-                          months, questionnaire, by_service)
+    frame = _rollup_frame(
+        session,
+        ScoreSum,
+        [ScoreSum.scope],
+        [ScoreSum.n, ScoreSum.sum_y, ScoreSum.sum_y2],
+        months,
+        questionnaire,
+        by_service,
+    )
     return normalize_scores(frame)
 
 

@@ -299,11 +299,20 @@ def _insert_responses(session: Session, batch: list[dict]) -> None:
             )
     if rows:
         session.execute(insert(Answer), rows)
-    rollup.add(session, [
-        rollup.Entry(r["profile"].definition, r["profile"].version_id, r["row"]["agency_id"], r["row"]["service_id"],
-                     r["row"]["submitted_at"], r["answers"])
-        for r in batch
-    ])
+    rollup.add(
+        session,
+        [
+            rollup.Entry(
+                r["profile"].definition,
+                r["profile"].version_id,
+                r["row"]["agency_id"],
+                r["row"]["service_id"],
+                r["row"]["submitted_at"],
+                r["answers"],
+            )
+            for r in batch
+        ],
+    )
 
 
 @click.command("seed-demo")

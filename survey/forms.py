@@ -15,7 +15,7 @@ from questionnaires import Definition, Item
 NO_OPINION = "na"
 HONEYPOT = "website"
 SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CLASSES: dict[tuple[str, int, str], type[FlaskForm]] = {}
 
 
@@ -39,7 +39,7 @@ class ChoiceField(SelectField):
 
 
 def _plain_text(form, field) -> None:
-    if field.data and _CONTROL.search(field.data):
+    if field.data and CONTROL_CHARACTERS.search(field.data):
         raise ValidationError(_l("Please remove the special characters from your comment."))
 
 

@@ -212,3 +212,36 @@ class ScoreSum(Base):
     n: Mapped[int] = mapped_column(BigInteger)
     sum_y: Mapped[float] = mapped_column(Float)
     sum_y2: Mapped[float] = mapped_column(Float)
+
+
+ROLES = ("admin", "analyst", "official", "officer")
+
+
+class User(Base):
+    """A staff account. Citizens never have one."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'analyst', 'official', 'officer')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    # None: the whole platform; else this agency and the agencies below it.
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agency: Mapped[Agency | None] = relationship()
+
+    # Flask-Login's user protocol
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)

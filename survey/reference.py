@@ -23,8 +23,8 @@ COLUMNS = {
     "counters": ("code", "agency_code", "name", "questionnaire"),
 }
 MODELS = {"agencies": Agency, "services": Service, "counters": Counter}
-# Codes end up in URLs and QR codes, so they stay in plain ASCII.
-CODE = re.compile(r"^[A-Za-z0-9_.-]+$")
+# Codes end up in URLs, QR codes and spreadsheets: plain ASCII, never starting like a formula.
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 CODE_MAX = 32
 NAME_MAX = {"agencies": 200, "services": 300, "counters": 200}
 LABEL_MAX = {"level": 32, "field": 100}

@@ -114,6 +114,8 @@ def record_response(session: Session, sub: Submission) -> Outcome:
     if sub.comment:
         rows.append({"response_id": response_id, "item_code": "COMMENT", "value": None, "text": sub.comment})
     session.execute(insert(Answer), [{"text": None, **r} for r in rows])
-    rollup.add(session, [rollup.Entry(sub.definition, version_id, sub.agency_id, sub.service_id, sub.submitted_at,
-                                      sub.answers)])
+    rollup.add(
+        session,
+        [rollup.Entry(sub.definition, version_id, sub.agency_id, sub.service_id, sub.submitted_at, sub.answers)],
+    )
     return Outcome.STORED

@@ -32,8 +32,16 @@ def demo(app):
 def rollup_rows(session):
     counts = sorted(tuple(r) for r in session.execute(select(AnswerCount.__table__)).all())
     scores = sorted(
-        (r.period, r.agency_id, r.service_id, r.questionnaire_version_id, r.scope, r.n, round(r.sum_y, 9),
-         round(r.sum_y2, 9))
+        (
+            r.period,
+            r.agency_id,
+            r.service_id,
+            r.questionnaire_version_id,
+            r.scope,
+            r.n,
+            round(r.sum_y, 9),
+            round(r.sum_y2, 9),
+        )
         for r in session.execute(select(ScoreSum.__table__)).all()
     )
     return counts, scores
@@ -79,14 +87,26 @@ def test_rollups_follow_the_local_month(app, client, counter_path):
     with app.app_context():
         s = db.session()
         definition = registry.catalog().get("sipas")
-        for key, moment in (("k-jan-end-local-2330", datetime(2026, 1, 31, 16, 30, tzinfo=UTC)),
-                            ("k-feb-start-local-0030", datetime(2026, 1, 31, 17, 30, tzinfo=UTC))):
-            responses.record_response(s, responses.Submission(definition=definition, agency_id=2, channel="paper",
-                                                              submission_key=key, answers={"TC1": 5},
-                                                              submitted_at=moment))
+        for key, moment in (
+            ("k-jan-end-local-2330", datetime(2026, 1, 31, 16, 30, tzinfo=UTC)),
+            ("k-feb-start-local-0030", datetime(2026, 1, 31, 17, 30, tzinfo=UTC)),
+        ):
+            responses.record_response(
+                s,
+                responses.Submission(
+                    definition=definition,
+                    agency_id=2,
+                    channel="paper",
+                    submission_key=key,
+                    answers={"TC1": 5},
+                    submitted_at=moment,
+                ),
+            )
         s.commit()
         assert [str(p) for p in s.scalars(select(AnswerCount.period).order_by(AnswerCount.period))] == [
-            "2026-01-01", "2026-02-01"]
+            "2026-01-01",
+            "2026-02-01",
+        ]
         assert aggregate.month_counts(s, ["2026-01"])["count"].tolist() == [1]
 
 
@@ -98,12 +118,32 @@ def test_report_monthly_writes_csv_and_xlsx(demo, tmp_path):
     raw = (tmp_path / "satisfaction.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
-    assert list(rows[0]) == ["period", "questionnaire", "version", "agency_code", "agency_name", "service_code",
-                             "level", "code", "label", "n", "n_satisfied", "pct_satisfied", "ci_low", "ci_high",
-                             "status_86", "status_90"]
+    assert list(rows[0]) == [
+        "period",
+        "questionnaire",
+        "version",
+        "agency_code",
+        "agency_name",
+        "service_code",
+        "level",
+        "code",
+        "label",
+        "n",
+        "n_satisfied",
+        "pct_satisfied",
+        "ci_low",
+        "ci_high",
+        "status_86",
+        "status_90",
+    ]
     first = rows[0]
     assert (first["period"], first["agency_code"], first["service_code"], first["level"], first["code"]) == (
-        "2026-10", "ALL", "ALL", "overall", "OVERALL")
+        "2026-10",
+        "ALL",
+        "ALL",
+        "overall",
+        "OVERALL",
+    )
     assert {r["agency_code"] for r in rows} >= {"ALL", "HN", "P-HK", "X-SS"}
     assert any(r["service_code"] not in ("ALL", "") for r in rows)
     table = pd.read_csv(tmp_path / "satisfaction.csv", encoding="utf-8-sig", dtype={"version": str})
@@ -116,11 +156,14 @@ def test_report_monthly_writes_csv_and_xlsx(demo, tmp_path):
     book.close()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--month", "2026-13"], "--month"),
-    (["--month", "2026-10", "--agency", "NOPE"], "no agency with code 'NOPE'"),
-    (["--month", "2026-10", "--questionnaire", "nope"], "unknown questionnaire"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--month", "2026-13"], "--month"),
+        (["--month", "2026-10", "--agency", "NOPE"], "no agency with code 'NOPE'"),
+        (["--month", "2026-10", "--questionnaire", "nope"], "unknown questionnaire"),
+    ],
+)
 def test_report_monthly_refuses_bad_options(app, tmp_path, args, message):
     result = app.test_cli_runner().invoke(args=["report", "monthly", "--out", str(tmp_path / "out"), *args])
     assert result.exit_code == 2 and message in result.output
