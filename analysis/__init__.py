@@ -7,4 +7,9 @@ Monthly aggregation: ``counting`` (tidy answers → counts and score sums), ``in
 (``monthly_table``), ``output`` (CSV and XLSX), with ``periods``, ``hierarchy``, ``pooling``,
 ``targets`` and ``stats`` (intervals; its docstring states the method). ``python -m analysis``
 runs it on an exported file.
+
+Dashboard and report pack: ``trend`` (months in a row), ``dashboard`` (what each chart shows and its
+table), ``chart_text`` (titles, alt texts, headline), ``charts`` (``render_chart`` to png/svg/pdf, in
+the house style of ``chart_style``, drawn by ``plots``), and ``reportpack`` (the PDF and workbook,
+drawn with ``report_pages``, ``report_tables`` and ``reportpack_pages``).
 """

@@ -86,18 +86,20 @@ def _sheet_columns(table: pd.DataFrame, level: str) -> list[str]:
     return columns + [c for c in EXTRA_COLUMNS if c in rows and rows[c].notna().any()]
 
 
-def _write_level(sheet, table: pd.DataFrame, columns: list[str]) -> None:
+def _write_level(
+    sheet, table: pd.DataFrame, columns: list[str], frozen: str = FROZEN, decimal_columns=DECIMAL_COLUMNS
+) -> None:
     """Write one level's rows to a write-only sheet: bold header, two decimals, frozen panes."""
     for j, name in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(j)].width = WIDTHS.get(name, 13)
-    sheet.freeze_panes = FROZEN
+    sheet.freeze_panes = frozen
     header = []
     for name in columns:
         cell = WriteOnlyCell(sheet, value=name)
         cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
         header.append(cell)
     sheet.append(header)
-    decimals = [name in DECIMAL_COLUMNS for name in columns]
+    decimals = [name in decimal_columns for name in columns]
     for row in table[columns].itertuples(index=False):
         sheet.append([_decimal(sheet, v) if d else _cell(v) for v, d in zip(row, decimals, strict=True)])
 
@@ -139,12 +141,23 @@ def _write_notes(sheet, notes: ReportNotes) -> None:
         sheet.append([label, body])
 
 
-def write_xlsx(table: pd.DataFrame, path, notes: ReportNotes | dict) -> None:
-    """Write the XLSX export: a notes sheet, then one formatted sheet per level."""
+def xlsx_workbook(table: pd.DataFrame, notes: ReportNotes | dict) -> Workbook:
+    """Build the XLSX export's write-only workbook (notes, then a sheet per level); more sheets may follow."""
     notes = notes if isinstance(notes, ReportNotes) else ReportNotes(**notes)
     book = Workbook(write_only=True)
     _write_notes(book.create_sheet(NOTES_SHEET), notes)
     for level in LEVELS:
         rows = table[table["level"] == level]
         _write_level(book.create_sheet(level), rows, _sheet_columns(table, level))
-    book.save(path)
+    return book
+
+
+def add_frame_sheet(book: Workbook, title: str, frame: pd.DataFrame, frozen: str = FROZEN) -> None:
+    """Append a sheet holding a frame as the level sheets are written (float columns with two decimals)."""
+    decimals = {c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}
+    _write_level(book.create_sheet(title), frame, list(frame.columns), frozen, decimals)
+
+
+def write_xlsx(table: pd.DataFrame, path, notes: ReportNotes | dict) -> None:
+    """Write the XLSX export (to a path or a binary file object): a notes sheet, then one sheet per level."""
+    xlsx_workbook(table, notes).save(path)

@@ -12,14 +12,18 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
+# Reports reach back to the month before the one asked for: keep every year in range for that.
+FIRST_YEAR, LAST_YEAR = 1970, 2999
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
 def parse_month(text: str) -> str:
     """Validate a month written 'YYYY-MM' and return it; ValueError with a clear message otherwise."""
     match = _MONTH.fullmatch(str(text).strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
+    if not match or not 1 <= int(match.group(2)) <= 12:
         raise ValueError(f"month must be written YYYY-MM with a month from 01 to 12 (e.g. 2026-01), got {text!r}")
+    if not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+        raise ValueError(f"month must lie between {FIRST_YEAR}-01 and {LAST_YEAR}-12, got {text!r}")
     return match.group(0)
 
 

@@ -9,7 +9,22 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: configuration, then each subsystem in turn."""
     app = Flask(__name__, instance_relative_config=True)
 
-    from survey import auth, citizen, cli, config, db, errors, i18n, ratelimit, registry
+    from survey import (
+        admin,
+        api,
+        auth,
+        citizen,
+        cli,
+        config,
+        counter_screen,
+        dashboard,
+        db,
+        errors,
+        i18n,
+        posters,
+        ratelimit,
+        registry,
+    )
 
     config.load_config(app, test_config)
     db.init_app(app)
@@ -19,5 +34,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(citizen.bp)
     auth.init_app(app)
+    api.init_app(app)
+    dashboard.init_app(app)
+    admin.init_app(app)
+    app.register_blueprint(posters.bp)
+    app.register_blueprint(counter_screen.bp)
     cli.init_app(app)
     return app

@@ -22,6 +22,7 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": False,
     "TOKEN_LIFETIME_DAYS": 7,
+    "COUNTER_QR_SECONDS": 180,  # how long the counter screen shows a one-time QR code
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
 }

@@ -21,6 +21,8 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    if url.startswith("postgresql"):
+        kwargs.setdefault("connect_args", {"connect_timeout": 10})  # fail fast, e.g. in the health check
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

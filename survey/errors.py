@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, make_response, render_template
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -33,10 +33,16 @@ def render_error(code: int):
     return render_template("error.html", title=title, message=message), code
 
 
-def _http_error(exc: HTTPException):
-    return render_error(exc.code or 500)
+def error_page(exc: HTTPException):
+    """The HTML page of an HTTP error, with the headers the error carries."""
+    body, code = render_error(exc.code or 500)
+    response = make_response(body, code)
+    for name, value in exc.get_headers():  # e.g. Allow on 405, Retry-After on 429
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    return response
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, error_page)
     app.register_error_handler(500, lambda exc: render_error(500))

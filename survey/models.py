@@ -125,6 +125,8 @@ class Interaction(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Keyed hash of (API key, Idempotency-Key header): a retried request finds its token here.
+    idempotency_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     agency: Mapped[Agency] = relationship()
     counter: Mapped[Counter | None] = relationship()
@@ -245,3 +247,36 @@ class User(Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class ApiKey(Base):
+    """A key another system (the one-stop software) uses to call the API. Only its hash is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)  # not secret: names the key in lists and logs
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 hex of the whole key
+    # None: every agency; else this agency and the agencies below it.
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agency: Mapped[Agency | None] = relationship()
+
+
+class AuditEntry(Base):
+    """One change made through the administration: never updated or deleted by the application."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(254))  # the user's e-mail, or "cli"
+    action: Mapped[str] = mapped_column(String(32))  # create, update, deactivate, revoke...
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(254))
+    before: Mapped[str | None] = mapped_column(Text)  # JSON
+    after: Mapped[str | None] = mapped_column(Text)  # JSON

@@ -97,3 +97,26 @@ def monthly_command(month: str, out: Path, questionnaire: str | None, agency: st
     for line in summary_lines(table):
         click.echo(line)
     click.echo(f"Wrote {len(table):,} rows for {month} to {out / 'satisfaction.csv'} and satisfaction.xlsx.")
+
+
+@report_cli.command("pack")
+@click.option("--month", required=True, help="Calendar month YYYY-MM (Asia/Ho_Chi_Minh).")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--questionnaire", help="Questionnaire id (default: the application's default).")
+@click.option("--agency", help="This agency and the agencies below it (default: all).")
+@with_appcontext
+def pack_command(month: str, out: Path, questionnaire: str | None, agency: str | None) -> None:
+    """Write the monthly report pack: a Vietnamese PDF and an Excel workbook."""
+    from survey import insights
+
+    args = {"month": month, "questionnaire": questionnaire, "agency": agency}
+    try:
+        sel = insights.selection(db.session(), {k: v for k, v in args.items() if v}, None, None)
+    except insights.SelectionError as exc:
+        raise click.UsageError(str(exc)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"bao-cao-{sel.agency or 'ALL'}-{sel.questionnaire}-{sel.month}"
+    with click.progressbar(("pdf", "xlsx"), label="Writing the report pack") as kinds:
+        for kind in kinds:
+            (out / f"{stem}.{kind}").write_bytes(insights.report_pack(db.session(), sel, kind))
+    click.echo(f"Wrote {out / stem}.pdf and .xlsx ({insights.agency_name(db.session(), sel.agency)}, {sel.month}).")

@@ -61,3 +61,63 @@ def test_a_mistake_is_shown_and_the_answers_kept(app, counter_path, browser):
         page.wait_for_url("**/thanks")
     with app.app_context():
         assert db.session().scalar(select(func.count()).select_from(Response)) == 1
+
+
+@pytest.fixture
+def staffed(app, counter):
+    from survey import auth
+    from survey.demo import seed_demo
+
+    with app.app_context():
+        seed_demo(db.session(), months=2, per_month=80, seed=2)
+        auth.create_user(db.session(), "officer@hanoi.gov.vn", "officer", "correct horse battery", "P-HK")
+        auth.create_user(db.session(), "official@hanoi.gov.vn", "official", "correct horse battery", "HN")
+        db.session().commit()
+    return app
+
+
+def log_in(page, base, email):
+    page.goto(base + "/auth/login")
+    page.get_by_label("Thư điện tử").fill(email)
+    page.get_by_label("Mật khẩu").fill("correct horse battery")
+    page.get_by_role("button", name="Đăng nhập").click()
+
+
+def test_counter_flow_end_to_end(staffed, browser):
+    with live_server(staffed) as base:
+        staffed.config["BASE_URL"] = base  # the links the counter screen prints
+        tablet = browser.new_page(viewport={"width": 1024, "height": 768})
+        log_in(tablet, base, "officer@hanoi.gov.vn")
+        tablet.goto(base + "/counter/HK-01")
+        tablet.get_by_role("button", name="Hoàn thành giao dịch").click()
+        link = tablet.locator(".card a[href*='/t/']").get_attribute("href")
+        assert tablet.locator(".qr svg").is_visible()
+        phone = browser.new_page(viewport=PHONE)
+        phone.goto(link)
+        phone.get_by_role("group", name="Công chức có thái độ giao tiếp lịch sự").get_by_role(
+            "radio", name="5 Rất hài lòng"
+        ).check()
+        phone.get_by_role("button", name="Gửi đánh giá").click()
+        phone.wait_for_url("**/thanks")
+        # The tablet refreshes itself and goes back to the button with a thank-you note.
+        tablet.wait_for_url("**/counter/HK-01", timeout=15_000)
+        assert "Đã nhận đánh giá" in tablet.text_content("main")
+
+
+def test_official_sees_charts_and_downloads_the_report(staffed, browser):
+    with live_server(staffed) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        log_in(page, base, "official@hanoi.gov.vn")
+        page.goto(base + "/dashboard")
+        assert "Khảo sát tại quầy" in page.text_content("main")
+        images = page.locator("figure img")
+        assert images.count() >= 5
+        page.locator("figure img").last.scroll_into_view_if_needed()
+        for i in range(images.count()):
+            images.nth(i).scroll_into_view_if_needed()
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=images.nth(i).element_handle())
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Bộ báo cáo (PDF)").click()
+        path = download.value.path()
+        with open(path, "rb") as fh:
+            assert fh.read(4) == b"%PDF"

@@ -272,3 +272,9 @@ def test_oversized_body_is_refused(app, client, counter_path):
     assert reply.status_code == 413
     assert "Nội dung gửi quá lớn" in reply.text
     assert count(app, Response) == 0
+
+
+def test_html_error_pages_keep_their_headers(client):
+    reply = client.put("/thanks")
+    assert reply.status_code == 405 and "GET" in reply.headers["Allow"]
+    assert "text/html" in reply.content_type

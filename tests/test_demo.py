@@ -220,7 +220,7 @@ def test_no_personal_data_is_stored(app, runner):
                       "channel", "submitted_at", "submission_key"},
         "answers": {"response_id", "item_code", "value", "text"},
         "interactions": {"id", "token", "agency_id", "counter_id", "service_id", "channel", "dossier_hash",
-                         "created_at", "expires_at", "used_at"},
+                         "created_at", "expires_at", "used_at", "idempotency_hash"},
     }  # fmt: skip
     with app.app_context():
         s = db.session()

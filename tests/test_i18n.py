@@ -24,3 +24,11 @@ def test_every_message_is_translated_to_vietnamese():
     missing = sorted(source_messages() - translated)
     assert source_messages(), "extraction found the messages"
     assert not missing, f"messages without a Vietnamese translation: {missing}"
+
+
+def test_every_template_parses(app):
+    """A template the extractor cannot parse would lose its messages silently."""
+    templates = sorted((ROOT / "survey/templates").rglob("*.html"))
+    assert templates
+    for path in templates:
+        app.jinja_env.parse(path.read_text(encoding="utf-8"))

@@ -123,3 +123,28 @@ JANUARY = [
     (3, "2026-01-07T09:00+07:00", "W2", "S1", {"A1": 1, "B1": 5, "UT2": 2}),
     (4, "2026-01-31T23:30+07:00", "HN", None, {"A1": 5, "A2": 5, "B1": 4}),
 ]
+
+
+def month_of_answers(month: str, agency: str, count: int, first_id: int, unhappy_every: int = 5) -> list[tuple]:
+    """count responses at an agency in a month: every unhappy_every-th response rates A1 and B1 badly."""
+    rows = []
+    for i in range(count):
+        unhappy = i % unhappy_every == 0
+        answers = {"A1": 2 if unhappy else 5, "A2": 4, "B1": 3 if unhappy else 5, "UT1": 1 + i % 3, "UT2": 2}
+        rows.append((first_id + i, f"{month}-{1 + i % 28:02d}T09:00+07:00", agency, None, answers))
+    return rows
+
+
+# Three months for the dashboard tests: W1 has enough answers (40), W2 too few (12), HN a handful of its own.
+DASHBOARD_MONTHS = ["2026-01", "2026-02", "2026-03"]
+
+
+def dashboard_responses() -> list[tuple]:
+    """The responses of DASHBOARD_MONTHS: W1 40 a month (happier each month), W2 12, HN 5."""
+    rows = []
+    for k, month in enumerate(DASHBOARD_MONTHS):
+        base = 1000 * (k + 1)
+        rows += month_of_answers(month, "W1", 40, base, unhappy_every=4 + k)
+        rows += month_of_answers(month, "W2", 12, base + 100, unhappy_every=3)
+        rows += month_of_answers(month, "HN", 5, base + 200)
+    return rows

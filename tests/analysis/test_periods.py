@@ -34,3 +34,14 @@ def test_local_period_uses_local_calendar_month():
     # 23:30 local on 31 January; 00:30 local on 1 February; 00:00 local on 1 January
     expected = pd.Series(["2026-01", "2026-02", "2026-01"], index=[3, 4, 5], dtype=object)
     pd.testing.assert_series_equal(local_period(moments), expected)
+
+
+def test_months_outside_the_supported_years_are_refused():
+    import pytest
+
+    from analysis.periods import parse_month, previous_month
+
+    for text in ("0001-01", "1969-12", "3000-01"):
+        with pytest.raises(ValueError, match="must lie between 1970-01 and 2999-12"):
+            parse_month(text)
+    assert previous_month("1970-02") == "1970-01"
