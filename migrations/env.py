@@ -39,12 +39,24 @@ def render_item(type_, obj, autogen_context):
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a SQLite table to alter it (copy, drop, rename): with foreign keys on,
+        # dropping a table that other rows refer to fails. Off for the upgrade, checked afterwards.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
     # Batch mode lets later revisions alter SQLite tables, which cannot ALTER most things.
     context.configure(
         connection=connection, target_metadata=target_metadata, render_as_batch=True, render_item=render_item
     )
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        connection.commit()
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        if broken:
+            raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
 
 
 if context.is_offline_mode():

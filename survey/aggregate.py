@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from analysis.counting import normalize_counts, normalize_scores
 from analysis.periods import month_bounds
+from analysis.reading import TIDY_COLUMNS
 from survey.models import (
     Agency,
     Answer,
@@ -171,17 +172,6 @@ def answers_frame(session: Session, month: str, tz: str) -> pd.DataFrame:
         .where(Response.submitted_at >= start, Response.submitted_at < end, Answer.value.is_not(None))
         .order_by(Response.id, Answer.item_code)
     )
-    columns = [
-        "response_id",
-        "submitted_at",
-        "agency_code",
-        "service_code",
-        "counter_code",
-        "questionnaire",
-        "version",
-        "item_code",
-        "value",
-    ]
-    frame = pd.DataFrame(session.execute(stmt).all(), columns=columns)
+    frame = pd.DataFrame(session.execute(stmt).all(), columns=TIDY_COLUMNS)
     frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True)
     return frame

@@ -80,3 +80,63 @@ def test_secret_key_is_generated_once_and_private(tmp_path):
     first = config._instance_secret(path)
     assert len(first) == 64 and config._instance_secret(path) == first
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def _upgrade_with_data(url: str) -> None:
+    """A database at revision 0003 holding linked rows, then upgraded to the latest revision."""
+    from alembic import command
+    from sqlalchemy import text
+
+    command.upgrade(db.alembic_config(url), "0003")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO agencies (id, code, name, level, active) VALUES (1, 'HN', 'Hà Nội', 'x', true)"))
+        conn.execute(
+            text(
+                "INSERT INTO questionnaire_versions (id, questionnaire, version, fingerprint, title, "
+                "registered_at) VALUES (1, 'sipas', 1, 'f', 't', '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO interactions (id, token, agency_id, channel, created_at, expires_at) "
+                "VALUES (1, 'tok', 1, 'counter', '2026-01-01 00:00:00', '2026-01-08 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO responses (id, questionnaire_version_id, agency_id, interaction_id, channel, "
+                "submitted_at, submission_key) VALUES (1, 1, 1, 1, 'token', '2026-01-02 00:00:00', 'k')"
+            )
+        )
+    try:
+        db.upgrade(url)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT interaction_id FROM responses")).scalar_one() == 1
+            assert conn.execute(text("SELECT token FROM interactions")).scalar_one() == "tok"
+        assert db.migrations_current(engine)
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_a_sqlite_database_that_holds_data(tmp_path):
+    _upgrade_with_data(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+
+
+def test_upgrading_a_postgresql_database_that_holds_data(postgres_database):
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    schema = f"upgrade_{uuid.uuid4().hex[:8]}"
+    with postgres_database.admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        base = make_url(postgres_database.admin.url.render_as_string(hide_password=False))
+        _upgrade_with_data(
+            base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        )
+    finally:
+        with postgres_database.admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
