@@ -82,6 +82,13 @@ def read_text(path: Path | str) -> str:
         raise ReferenceImportError([RowError(0, "file", reason)]) from None
 
 
+def header_problems(missing: list[str], unknown: tuple[str, list[str]], repeated: list[str]) -> str:
+    """Say what is wrong with a header: missing, unknown (with its wording) and repeated columns."""
+    word, names = unknown
+    parts = [("missing", missing), (word, names), ("repeated", repeated)]
+    return "; ".join(f"{label} {', '.join(columns)}" for label, columns in parts if columns)
+
+
 def parse_csv(text: str, kind: str) -> tuple[list[Row], list[RowError]]:
     """Split CSV text into rows keyed by the kind's columns, and the rows of the wrong shape.
 
@@ -97,12 +104,9 @@ def parse_csv(text: str, kind: str) -> tuple[list[Row], list[RowError]]:
     extra = [n for n in names if n not in expected]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if missing or extra or repeated:
-        parts = [
-            f"missing {', '.join(missing)}" if missing else "",
-            f"unexpected {', '.join(extra)}" if extra else "",
-            f"repeated {', '.join(repeated)}" if repeated else "",
-        ]
-        reason = "; ".join(p for p in parts if p) + f" (expected exactly: {','.join(expected)})"
+        reason = (
+            header_problems(missing, ("unexpected", extra), repeated) + f" (expected exactly: {','.join(expected)})"
+        )
         raise ReferenceImportError([RowError(1, "header", reason)])
     rows, errors = [], []
     last_line = reader.line_num

@@ -46,7 +46,10 @@ def local_period(moment: datetime) -> date:
 
 def add(session: Session, entries: Iterable[Entry]) -> None:
     """Add responses to the rollups (the caller's transaction commits them with the responses)."""
-    counts, scores = _accumulate(entries)
+    _write(session, *_accumulate(entries))
+
+
+def _write(session: Session, counts: Counter, scores: dict) -> None:
     _upsert(session, AnswerCount, {k: {"count": v} for k, v in counts.items()})
     _upsert(session, ScoreSum, {k: {"n": v[0], "sum_y": v[1], "sum_y2": v[2]} for k, v in scores.items()})
 
@@ -111,9 +114,7 @@ def rebuild(session: Session, progress=None) -> int:
         .order_by(Response.id)
         .execution_options(yield_per=20_000)
     )
-    counts, scores = _accumulate(_entries(rows, definitions, progress))
-    _upsert(session, AnswerCount, {k: {"count": v} for k, v in counts.items()})
-    _upsert(session, ScoreSum, {k: {"n": v[0], "sum_y": v[1], "sum_y2": v[2]} for k, v in scores.items()})
+    _write(session, *_accumulate(_entries(rows, definitions, progress)))
     return session.scalar(select(func.count()).select_from(Response))
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from survey import db, rollup, transfer
 from survey.models import Answer, Response
-from survey.reference import ReferenceImportError, RowError
+from survey.reference import ReferenceImportError, RowError, header_problems
 from survey.transfer import MAX_REPORTED, Problems, Record, RowChecker
 
 BATCH = 500  # rows per INSERT … RETURNING; also bounds the dry run's IN list of submission keys
@@ -174,12 +174,7 @@ def read_header(cells: list[str] | None, item_codes: set[str]) -> list[str]:
     unknown = [n or "(blank)" for n in names if n not in known]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if missing or unknown or repeated:
-        parts = [
-            f"missing {', '.join(missing)}" if missing else "",
-            f"unknown column(s) {', '.join(unknown)}" if unknown else "",
-            f"repeated {', '.join(repeated)}" if repeated else "",
-        ]
-        reason = "; ".join(p for p in parts if p) + (
+        reason = header_problems(missing, ("unknown column(s)", unknown), repeated) + (
             f" (required: {', '.join(transfer.REQUIRED)}; optional: service_code, counter_code, channel, "
             "comment and the item codes of the questionnaires)"
         )

@@ -91,12 +91,12 @@ def new(name: str):
 @bp.get("/<name>/<path:key>/edit")
 @roles_required("admin")
 def edit(name: str, key: str):
-    kind = _kind(name)
+    kind, sc = _kind(name), scope()
     record = records.load(db.session(), kind, key)
-    if record is None or not records.may_change(kind, record, scope()):
+    if record is None or not records.may_change(kind, record, sc):
         abort(404)
     form = kind.form(obj=record, data=_initial(kind, record))
-    return render_template("admin/form.html", kind=kind, form=_prepare(form, kind, scope(), record), record=record)
+    return render_template("admin/form.html", kind=kind, form=_prepare(form, kind, sc, record), record=record)
 
 
 def _initial(kind: records.Kind, record) -> dict:

@@ -6,6 +6,7 @@ import copy
 
 import pandas as pd
 
+from analysis.reading import TIDY_COLUMNS
 from questionnaires import Catalog, parse_definition
 
 SAT = {
@@ -89,18 +90,7 @@ def tidy(responses: list[tuple]) -> pd.DataFrame:
         qid, version = (r[5], r[6]) if len(r) > 5 else ("mini", 1)
         for code, value in answers.items():
             rows.append((rid, pd.Timestamp(at).tz_convert("UTC"), agency, service, None, qid, version, code, value))
-    columns = [
-        "response_id",
-        "submitted_at",
-        "agency_code",
-        "service_code",
-        "counter_code",
-        "questionnaire",
-        "version",
-        "item_code",
-        "value",
-    ]
-    frame = pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=TIDY_COLUMNS)
     return frame.astype({"response_id": "int64", "version": "int64", "value": "int64"})
 
 
