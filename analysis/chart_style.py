@@ -18,6 +18,9 @@ import matplotlib as mpl
 import pandas as pd
 from cycler import cycler
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_pdf import FigureCanvasPdf
+from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure, FigureBase
 
 OKABE_ITO = {
@@ -177,9 +180,25 @@ def finish_figure(fig: FigureBase, title: str | None, *, footer: str | None = FO
         fig.supxlabel(footer, x=left, ha="left", fontsize=8, color=MUTED)
 
 
+CANVASES = {"png": FigureCanvasAgg, "svg": FigureCanvasSVG, "pdf": FigureCanvasPdf}
+METADATA_KEYS = {"png": ("Title", "Description"), "svg": ("Title", "Description"), "pdf": ("Title", "Subject")}
+PNG_COMPRESSION = 3  # zlib level: a chart's PNG is a few percent larger than at 6 and encodes in a third of the time
+
+
 def figure_bytes(fig: Figure, fmt: str, title: str) -> bytes:
-    """Save a figure as png, svg or pdf bytes with its title (and the source) in the file's metadata."""
-    keys = {"png": ("Title", "Description"), "svg": ("Title", "Description"), "pdf": ("Title", "Subject")}[fmt]
+    """Save a figure as png, svg or pdf bytes with its title (and the source) in the file's metadata.
+
+    The backend canvas prints the figure directly rather than through ``Figure.savefig``: savefig
+    draws a figure with a layout engine twice (once to lay it out, once to print), while the canvas
+    draws it once, running the constrained layout at the start of that draw. Charts are mostly text,
+    and drawing text is most of their cost, so this halves the time of a cold chart.
+    """
     buffer = BytesIO()
-    fig.savefig(buffer, format=fmt, metadata=dict(zip(keys, (title, FOOTER), strict=True)))
+    metadata = dict(zip(METADATA_KEYS[fmt], (title, FOOTER), strict=True))
+    fig.set_dpi(mpl.rcParams["savefig.dpi"])
+    canvas = CANVASES[fmt](fig)
+    if fmt == "png":
+        canvas.print_png(buffer, metadata=metadata, pil_kwargs={"compress_level": PNG_COMPRESSION})
+    else:
+        getattr(canvas, f"print_{fmt}")(buffer, metadata=metadata)
     return buffer.getvalue()

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
 
 from analysis.chart_style import (
@@ -94,10 +95,25 @@ def _row_labels(ax: Axes, positions, left: list[str], right: list[str], greys) -
     """Label rows at both ends of the axes: annotations are much cheaper than ticks when rows are many."""
     ax.set_yticks([])
     place = {"xycoords": ("axes fraction", "data"), "textcoords": "offset points", "va": "center", "fontsize": 9}
+    starts, ends = [], []
     for position, start, end, grey in zip(positions, left, right, greys, strict=True):
         colour = MUTED if grey else INK
-        ax.annotate(start, (0, position), xytext=(-6, 0), ha="right", color=colour, **place)
-        ax.annotate(end, (1, position), xytext=(8, 0), ha="left", color=colour, **place)
+        starts.append(ax.annotate(start, (0, position), xytext=(-6, 0), ha="right", color=colour, **place))
+        ends.append(ax.annotate(end, (1, position), xytext=(8, 0), ha="left", color=colour, **place))
+    _layout_by_widest(starts)
+    _layout_by_widest(ends)
+
+
+def _layout_by_widest(texts, keep: int = 3) -> None:
+    """Let only the longest of a column of labels take part in the layout.
+
+    Constrained layout measures every artist it is given; a column of labels only needs the widest to
+    size its margin. The few longest by characters stand for it (a proportional font makes the
+    character count an estimate, so several are kept), the others are left out of the layout.
+    """
+    longest = sorted(texts, key=lambda text: max(map(len, text.get_text().split("\n"))), reverse=True)
+    for text in longest[keep:]:
+        text.set_in_layout(False)
 
 
 def plot_ranking(
@@ -202,10 +218,15 @@ def plot_criteria(ax: Axes, criterion_rows: pd.DataFrame, targets=(), min_n: int
     _bars(ax, rows, None, targets, min_n, horizontal=True, positions=positions)
     ax.set_yticks([])
     place = {"xycoords": ("axes fraction", "data"), "xytext": (-6, 0), "textcoords": "offset points", "ha": "right"}
-    for position, label in zip(positions, labels, strict=True):  # annotations: far cheaper than 24 ticks
+    texts = [  # annotations: far cheaper than 24 ticks
         ax.annotate(label, (0, position), va="center", fontsize=9, **place)
-    for position, title in headings:
+        for position, label in zip(positions, labels, strict=True)
+    ]
+    texts += [
         ax.annotate(str(title), (0, position), va="center", fontsize=9, fontweight="bold", **place)
+        for position, title in headings
+    ]
+    _layout_by_widest(texts)
     ax.set_xlabel(PCT_LABEL)
 
 
@@ -219,18 +240,53 @@ def plot_heatmap(
     answered = heatmap_frame(criterion_rows.assign(n=min_n), min_n).notna()  # any answers at all
     shown = np.ma.masked_invalid(values.to_numpy(float))
     low = vmin if vmin is not None else heatmap_floor(shown)
-    mesh = ax.pcolormesh(shown, cmap=SEQUENTIAL, vmin=low, vmax=100, edgecolors="white", linewidth=0.5)
-    few = np.ma.masked_where(~(answered.to_numpy() & values.isna().to_numpy()), np.ones(values.shape))
-    ax.pcolor(few, cmap=ListedColormap(["#F2F2F2"]), hatch="///", edgecolors="white", linewidth=0.5)
+    # Three layers, each one object in every format (cell by cell, a vector file draws a path per cell):
+    # one hatched rectangle, an image painting the cells without any answer blank over it, and an image
+    # colouring the cells with enough answers. White lines draw the grid.
+    extent = {"extent": (0, values.shape[1], values.shape[0], 0), "aspect": "auto", "interpolation": "none"}
+    hatched = Rectangle((0, 0), values.shape[1], values.shape[0], facecolor="#F2F2F2", hatch="///", lw=0, zorder=-1)
+    ax.add_patch(hatched)
+    blank = np.ma.masked_where(answered.to_numpy(), np.ones(values.shape))
+    ax.imshow(blank, cmap=ListedColormap(["white"]), **extent)
+    mesh = ax.imshow(shown, cmap=SEQUENTIAL, vmin=low, vmax=100, **extent)
+    ax.hlines(np.arange(values.shape[0] + 1), 0, values.shape[1], colors="white", linewidth=0.5)
+    ax.vlines(np.arange(values.shape[1] + 1), 0, values.shape[0], colors="white", linewidth=0.5)
     ax.set_xlim(0, values.shape[1])  # fixed limits first: otherwise every text added re-runs autoscaling
     ax.set_ylim(values.shape[0], 0)
     small = values.shape[1] > 12 or values.shape[0] > 40
     if values.size <= MAX_CELL_VALUES:  # beyond, the numbers are unreadable and slow: the table beside has them
         _cell_values(ax, values.to_numpy(float), mesh.get_cmap()(mesh.norm(shown)), 7 if small else 8)
-    ax.set_xticks(np.arange(values.shape[1]) + 0.5, values.columns, rotation=90 if small else 0)
-    ax.set_yticks(np.arange(values.shape[0]) + 0.5, [wrap(a, 40, 1) for a in values.index])
-    ax.xaxis.tick_top()
-    ax.tick_params(length=0)
+    ax.set_xticks([])  # rows and columns are labelled by annotations: far cheaper than ticks
+    ax.set_yticks([])
+    rows = [
+        ax.annotate(
+            wrap(agency, 40, 1),
+            (0, i + 0.5),
+            xycoords=("axes fraction", "data"),
+            xytext=(-4, 0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            fontsize=9,
+        )
+        for i, agency in enumerate(values.index)
+    ]
+    columns = [
+        ax.annotate(
+            str(code),
+            (j + 0.5, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            rotation=90 if small else 0,
+        )
+        for j, code in enumerate(values.columns)
+    ]
+    _layout_by_widest(rows)
+    _layout_by_widest(columns)
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
     ax.set_xlabel(f"Ô gạch chéo: quá ít câu trả lời (n < {min_n}); ô trống: không có câu trả lời", fontsize=8)
