@@ -21,12 +21,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         db,
         errors,
         i18n,
+        logs,
         posters,
         ratelimit,
         registry,
+        serving,
     )
 
     config.load_config(app, test_config)
+    logs.init_app(app)
+    serving.init_app(app)
     db.init_app(app)
     i18n.init_app(app)
     ratelimit.init_app(app)

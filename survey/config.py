@@ -25,7 +25,23 @@ DEFAULTS = {
     "COUNTER_QR_SECONDS": 180,  # how long the counter screen shows a one-time QR code
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "PROXY_COUNT": 0,  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "json",  # or "text"
 }
+
+
+# Read from plain environment variables too (every setting can also be given as FLASK_<NAME>).
+ENVIRONMENT = (
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "BASE_URL",
+    "RATELIMIT_STORAGE_URI",
+    "PROXY_COUNT",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+)
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:
@@ -33,7 +49,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.from_mapping(DEFAULTS)
     if test_config is None:
         app.config.from_prefixed_env()
-        for name in ("DATABASE_URL", "SECRET_KEY", "BASE_URL", "RATELIMIT_STORAGE_URI"):
+        for name in ENVIRONMENT:
             if os.environ.get(name):
                 app.config[name] = os.environ[name]
     else:

@@ -25,7 +25,14 @@ def remember_locale(response):
     """Keep an explicit ?lang= choice for the following pages."""
     lang = request.args.get("lang")
     if lang in current_app.config["LANGUAGES"] and request.cookies.get(LANG_COOKIE) != lang:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", httponly=True)
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=365 * 86400,
+            samesite="Lax",
+            httponly=True,
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        )
     return response
 
 

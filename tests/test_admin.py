@@ -282,7 +282,7 @@ def test_api_keys_in_the_administration(staff):
         "/admin/api-keys", data={"csrf_token": token, "name": "Một cửa Hoàn Kiếm", "agency_code": "P-HK"}
     )
     assert created.status_code == 201
-    secret = created.text.split('<code style="word-break:break-all">')[1].split("</code>")[0]
+    secret = created.text.split('<code class="breakall">')[1].split("</code>")[0]
     assert secret.startswith("ksq_")
     api = staff.test_client()
     reply = api.post(

@@ -1,0 +1,38 @@
+"""Gunicorn settings for production: ``gunicorn -c gunicorn.conf.py wsgi:app``.
+
+Every setting can be changed through the environment without editing this file:
+
+- ``BIND`` (default ``127.0.0.1:8000``): where to listen; the reverse proxy connects here.
+- ``WEB_CONCURRENCY`` (default: two per CPU core, at least two): worker processes.
+- ``GUNICORN_THREADS`` (default 2): threads per worker; a thread waiting on the database or a slow
+  client does not hold a whole process.
+- ``FORWARDED_ALLOW_IPS`` (default ``127.0.0.1``): the proxies whose X-Forwarded-* headers are trusted.
+- ``GUNICORN_TIMEOUT`` (default 30 s): a worker silent for longer is killed and replaced.
+
+The application itself logs one JSON line per request (``survey.logs``); gunicorn's own access log is
+off so that no client address is written anywhere.
+"""
+
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", max(2, 2 * (os.cpu_count() or 1))))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", 2))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+graceful_timeout = 20
+keepalive = 5
+max_requests = 5000  # recycle workers now and then: memory stays flat over months
+max_requests_jitter = 500
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+preload_app = True  # load the app once, then fork: faster start, shared memory
+
+
+def post_fork(server, worker):
+    """Give each worker its own database connections (a forked pool would share sockets)."""
+    from wsgi import app
+
+    app.extensions["survey.db"]["engine"].dispose(close=False)
