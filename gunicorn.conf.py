@@ -28,6 +28,14 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+logconfig_dict = {  # gunicorn's own lines (start, workers, errors) in the app's JSON format
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "survey.logs.json_formatter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+    "root": {"level": "INFO", "handlers": []},  # the app adds its own handler (survey.logs)
+    "loggers": {"gunicorn.error": {"level": loglevel.upper(), "handlers": ["stderr"], "propagate": False}},
+}
 preload_app = True  # load the app once, then fork: faster start, shared memory
 
 

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from survey import db, signing
+from survey.backup import backup_command, restore_command
 from survey.demo import seed_demo_command
 from survey.models import Counter
 from survey.reference import reference_cli
@@ -41,6 +42,8 @@ def counter_url_command(counter_code: str | None, all_counters: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(counter_url_command)
     app.cli.add_command(reference_cli)
     app.cli.add_command(seed_demo_command)

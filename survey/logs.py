@@ -23,6 +23,17 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _HANDLER_NAME = "survey.logs"
 
 
+def json_formatter() -> logging.Formatter:
+    """The JSON formatter of every log line (also gunicorn's, through its logconfig_dict)."""
+    return JsonFormatter(
+        "{asctime}{levelname}{name}{message}",
+        style="{",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        datefmt="%Y-%m-%dT%H:%M:%S%z",
+        json_ensure_ascii=False,
+    )
+
+
 def configure(level: str = "INFO", fmt: str = "json") -> None:
     """Send the app's and gunicorn's log records to standard error in one format (idempotent)."""
     root = logging.getLogger()
@@ -31,15 +42,7 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.set_name(_HANDLER_NAME)
     if fmt == "json":
-        handler.setFormatter(
-            JsonFormatter(
-                "{asctime}{levelname}{name}{message}",
-                style="{",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-                datefmt="%Y-%m-%dT%H:%M:%S%z",
-                json_ensure_ascii=False,
-            )
-        )
+        handler.setFormatter(json_formatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root.addHandler(handler)
