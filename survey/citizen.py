@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from markupsafe import Markup
 
 from survey import db, forms, responses, signing
 from survey.models import Counter, Interaction
@@ -30,6 +31,26 @@ def _open_interaction(token: str) -> Interaction:
     return interaction
 
 
+_FRESH_QUESTIONS: dict[tuple, tuple[object, Markup]] = {}
+
+
+def _fresh_questions(form: forms.CitizenForm) -> Markup | None:
+    """The questions of a form not yet answered, rendered once per questionnaire version and locale.
+
+    They are most of the page and the same for every citizen (no answer, no error); the per-page
+    parts (CSRF token, submission key, agency and counter names) are rendered around them each time.
+    """
+    if form.posted is not None:
+        return None
+    definition, locale = form.definition, str(get_locale())
+    key = (definition.id, definition.version, locale)
+    cached = _FRESH_QUESTIONS.get(key)
+    if cached is None or cached[0] is not definition:
+        html = Markup(render_template("citizen/questions.html", form=form, definition=definition))
+        cached = _FRESH_QUESTIONS[key] = (definition, html)
+    return cached[1]
+
+
 def _render(form: forms.CitizenForm, agency, counter, status: int = 200):
     if not forms.SUBMISSION_KEY.match(form.submission_key.data or ""):
         form.submission_key.data = responses.new_submission_key()
@@ -37,6 +58,7 @@ def _render(form: forms.CitizenForm, agency, counter, status: int = 200):
         "citizen/form.html",
         form=form,
         definition=form.definition,
+        questions=_fresh_questions(form),
         agency=agency,
         counter=counter,
         action=request.full_path.rstrip("?"),

@@ -92,6 +92,15 @@ def record_response(session: Session, sub: Submission) -> Outcome:
     same citizen retried, an interaction already answered means the token is spent.
     """
     version_id = registry.version_id(sub.definition)
+    # Everything computed before the first write: on SQLite the write lock is held from the INSERT on.
+    totals = rollup.accumulate(
+        [rollup.Entry(sub.definition, version_id, sub.agency_id, sub.service_id, sub.submitted_at, sub.answers)]
+    )
+    rows = [
+        {"response_id": None, "item_code": code, "value": value, "text": None} for code, value in sub.answers.items()
+    ]
+    if sub.comment:
+        rows.append({"response_id": None, "item_code": "COMMENT", "value": None, "text": sub.comment})
     stmt = db.insert_ignoring_conflicts(Response.__table__, session.get_bind().dialect.name).values(
         questionnaire_version_id=version_id,
         agency_id=sub.agency_id,
@@ -110,12 +119,8 @@ def record_response(session: Session, sub: Submission) -> Outcome:
         session.execute(
             update(Interaction).where(Interaction.id == sub.interaction_id).values(used_at=sub.submitted_at)
         )
-    rows = [{"response_id": response_id, "item_code": code, "value": value} for code, value in sub.answers.items()]
-    if sub.comment:
-        rows.append({"response_id": response_id, "item_code": "COMMENT", "value": None, "text": sub.comment})
-    session.execute(insert(Answer), [{"text": None, **r} for r in rows])
-    rollup.add(
-        session,
-        [rollup.Entry(sub.definition, version_id, sub.agency_id, sub.service_id, sub.submitted_at, sub.answers)],
-    )
+    for row in rows:
+        row["response_id"] = response_id
+    session.execute(insert(Answer), rows)
+    rollup.write(session, totals)
     return Outcome.STORED

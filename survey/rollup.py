@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import click
@@ -23,7 +24,7 @@ from questionnaires import Definition
 from survey import db, registry
 from survey.models import Answer, AnswerCount, QuestionnaireVersion, Response, ScoreSum
 
-CHUNK = 500  # rows per multi-row upsert: well under SQLite's limit on bound parameters
+CHUNK = 500  # parameter sets per executemany of an upsert: a rebuild streams in bounded batches
 rollup_cli = AppGroup("rollup", help="Monthly rollups of answers and scores.")
 
 
@@ -46,7 +47,12 @@ def local_period(moment: datetime) -> date:
 
 def add(session: Session, entries: Iterable[Entry]) -> None:
     """Add responses to the rollups (the caller's transaction commits them with the responses)."""
-    _write(session, *_accumulate(entries))
+    write(session, accumulate(entries))
+
+
+def write(session: Session, totals: tuple[Counter, dict]) -> None:
+    """Add totals computed by accumulate() to the rollups."""
+    _write(session, *totals)
 
 
 def _write(session: Session, counts: Counter, scores: dict) -> None:
@@ -54,7 +60,8 @@ def _write(session: Session, counts: Counter, scores: dict) -> None:
     _upsert(session, ScoreSum, {k: {"n": v[0], "sum_y": v[1], "sum_y2": v[2]} for k, v in scores.items()})
 
 
-def _accumulate(entries: Iterable[Entry]) -> tuple[Counter, dict]:
+def accumulate(entries: Iterable[Entry]) -> tuple[Counter, dict]:
+    """The rollup totals of responses, computed before any write (so locks are held for less time)."""
     counts: Counter = Counter()
     scores: dict = defaultdict(lambda: [0, 0.0, 0.0])
     for e in entries:
@@ -70,20 +77,28 @@ def _accumulate(entries: Iterable[Entry]) -> tuple[Counter, dict]:
 
 
 def _upsert(session: Session, model, rows: dict[tuple, dict]) -> None:
-    """Insert rows, or add their numbers to the rows already there; keys in order, so locks are too."""
+    """Insert rows, or add their numbers to the rows already there; keys in order, so locks are too.
+
+    One statement executed for many parameter sets: it is compiled once per process and cached,
+    where a multi-row VALUES would be compiled again for every new number of rows.
+    """
     if not rows:
         return
-    table = model.__table__
-    keys = [c.name for c in table.primary_key.columns]
-    measures = [c.name for c in table.columns if c.name not in keys]
-    dialect = session.get_bind().dialect.name
+    stmt, keys = _upsert_statement(model, session.get_bind().dialect.name)
     ordered = [{**dict(zip(keys, k, strict=True)), **rows[k]} for k in sorted(rows)]
     for start in range(0, len(ordered), CHUNK):
-        stmt = db.insert_dialect(table, dialect).values(ordered[start : start + CHUNK])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=keys, set_={m: table.c[m] + stmt.excluded[m] for m in measures}
-        )
-        session.execute(stmt)
+        session.execute(stmt, ordered[start : start + CHUNK])
+
+
+@cache
+def _upsert_statement(model, dialect: str):
+    """INSERT … ON CONFLICT (key) DO UPDATE SET measure = measure + excluded.measure, and the key columns."""
+    table = model.__table__
+    keys = tuple(c.name for c in table.primary_key.columns)
+    measures = [c.name for c in table.columns if c.name not in keys]
+    stmt = db.insert_dialect(table, dialect)
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={m: table.c[m] + stmt.excluded[m] for m in measures})
+    return stmt, keys
 
 
 def missing(session: Session) -> bool:
@@ -114,7 +129,7 @@ def rebuild(session: Session, progress=None) -> int:
         .order_by(Response.id)
         .execution_options(yield_per=20_000)
     )
-    _write(session, *_accumulate(_entries(rows, definitions, progress)))
+    _write(session, *accumulate(_entries(rows, definitions, progress)))
     return session.scalar(select(func.count()).select_from(Response))
 
 
