@@ -39,8 +39,12 @@ logconfig_dict = {  # gunicorn's own lines (start, workers, errors) in the app's
 preload_app = True  # load the app once, then fork: faster start, shared memory
 
 
+control_socket_disable = True  # managed by systemd or another supervisor, not gunicornc
+
+
 def post_fork(server, worker):
     """Give each worker its own database connections (a forked pool would share sockets)."""
-    from wsgi import app
-
-    app.extensions["survey.db"]["engine"].dispose(close=False)
+    app = server.app.wsgi()  # the app loaded before forking
+    engine = getattr(app, "extensions", {}).get("survey.db", {}).get("engine")
+    if engine is not None:
+        engine.dispose(close=False)
