@@ -6,6 +6,7 @@ the HTML error pages of survey.errors. The request and response shapes are those
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, timedelta
 
@@ -128,7 +129,8 @@ def _checked_body(schema: str) -> dict:
         raise ApiError(415, "Send the body as JSON with 'Content-Type: application/json'.")
     try:
         body = request.get_json()
-    except (BadRequest, RecursionError):
+        json.dumps(body, ensure_ascii=False).encode()  # lone surrogates (\ud800) are not text
+    except (BadRequest, RecursionError, UnicodeEncodeError):
         raise ApiError(400, "The body is not valid JSON.") from None
     found = openapi.check(schema, body)
     wrong_types = [i for i in found if i.wrong_type]

@@ -67,7 +67,7 @@ def _render(form: forms.CitizenForm, agency, counter, status: int = 200):
 
 
 def _submit(definition, agency, counter, channel: str, interaction: Interaction | None = None):
-    form = forms.bind(definition, str(get_locale()), request.form)
+    form = forms.bind(definition, str(get_locale()), request.form, request.files)
     if not form.validate():
         return _render(form, agency, counter, 422)
     outcome = responses.record_response(

@@ -14,7 +14,7 @@ from questionnaires import Definition, Item
 
 NO_OPINION = "na"
 HONEYPOT = "website"
-SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}\Z")  # \Z: "$" would also match before a final newline
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CLASSES: dict[tuple[str, int, str], type[FlaskForm]] = {}
 
@@ -27,7 +27,8 @@ class ScaleField(RadioField):
 
     @property
     def answer(self) -> int | None:
-        return None if self.data in (None, "", NO_OPINION) else int(self.data)
+        value = (self.data or "").strip()  # whitespace is blank, as Optional() sees it
+        return None if value in ("", NO_OPINION) else int(value)
 
 
 class ChoiceField(SelectField):
@@ -35,7 +36,8 @@ class ChoiceField(SelectField):
 
     @property
     def answer(self) -> int | None:
-        return int(self.data) if self.data else None
+        value = (self.data or "").strip()
+        return int(value) if value else None
 
 
 def _plain_text(form, field) -> None:
@@ -57,9 +59,10 @@ class CitizenForm(FlaskForm):
     )
     website = StringField(validators=[_empty])
 
-    def __init__(self, formdata=None, **kwargs):
+    def __init__(self, formdata=None, files=(), **kwargs):
         super().__init__(formdata=formdata, **kwargs)
         self.posted = formdata
+        self.files = list(files)  # uploaded file parts: never expected from a citizen
 
     def item_fields(self):
         return [self[item.code] for item in self.definition.items]
@@ -72,7 +75,7 @@ class CitizenForm(FlaskForm):
         valid = super().validate(extra_validators)
         self.form_errors = list(self.form_errors)
         if self.posted is not None:
-            unknown = [k for k in self.posted.keys() if k not in self._fields]
+            unknown = [k for k in self.posted.keys() if k not in self._fields] + self.files
             repeated = [k for k in self.posted.keys() if len(self.posted.getlist(k)) > 1]
             if unknown or repeated:
                 self.form_errors.append(_l("The form was sent with unexpected fields; please reload the page."))
@@ -120,6 +123,6 @@ def form_class(definition: Definition, locale: str) -> type[CitizenForm]:
     return cls
 
 
-def bind(definition: Definition, locale: str, formdata=None) -> CitizenForm:
-    """Instantiate the form on the posted data (or on nothing, for a fresh page)."""
-    return form_class(definition, locale)(formdata=formdata)
+def bind(definition: Definition, locale: str, formdata=None, files=()) -> CitizenForm:
+    """Instantiate the form on the posted data and files (or on nothing, for a fresh page)."""
+    return form_class(definition, locale)(formdata=formdata, files=files)

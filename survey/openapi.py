@@ -13,8 +13,12 @@ from analysis.targets import STATUSES
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 REF = "#/components/schemas/"
-WORD = "^[a-z_]{1,32}$"
-MONTH = "^2[0-9]{3}-(0[1-9]|1[0-2])$"
+# "(?![\\s\\S])" is the end of the text in every regex dialect ("$" also matches before a final
+# newline in Python's, which jsonschema uses).
+END = r"(?![\s\S])"
+WORD = "^[a-z_]{1,32}" + END
+CODE = "^[A-Za-z0-9][A-Za-z0-9_.-]*" + END
+MONTH = "^2[0-9]{3}-(0[1-9]|1[0-2])" + END
 STATUS_CODES = {
     "200": "OK",
     "201": "Created",
@@ -69,14 +73,21 @@ SCHEMAS = {
                 "type": "string",
                 "minLength": 1,
                 "maxLength": 32,
+                "pattern": CODE,
                 "description": "An active counter inside the key's scope; unknown or inactive: 422.",
             },
-            "service_code": {"type": "string", "minLength": 1, "maxLength": 32, "description": "Unknown: 422."},
+            "service_code": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 32,
+                "pattern": CODE,
+                "description": "Unknown: 422.",
+            },
             "dossier_code": {
                 "type": "string",
                 "minLength": 1,
                 "maxLength": 128,
-                "pattern": r"^\S(.*\S)?$",
+                "pattern": r"^\S(.*\S)?" + END,
                 "description": "The one-stop software's dossier code, exactly as it knows it (no surrounding "
                 "spaces). Stored only as a keyed hash of (event, dossier code); one link per dossier and event.",
             },
@@ -181,7 +192,7 @@ IDEMPOTENCY = {
     "token created the first time, with status 201 again, the same body and 'Idempotent-Replayed: true'. "
     "The same Idempotency-Key with a different body: 422. 1 to 255 visible ASCII characters; the quoted "
     "form of the IETF draft is the same key as the bare one.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+" + END},
 }
 REPLAYED = {
     "Idempotent-Replayed": {

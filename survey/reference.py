@@ -24,7 +24,7 @@ COLUMNS = {
 }
 MODELS = {"agencies": Agency, "services": Service, "counters": Counter}
 # Codes end up in URLs, QR codes and spreadsheets: plain ASCII, never starting like a formula.
-CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 CODE_MAX = 32
 NAME_MAX = {"agencies": 200, "services": 300, "counters": 200}
 LABEL_MAX = {"level": 32, "field": 100}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,7 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from questionnaires import Definition
-from survey import db, registry, rollup
+from survey import db, forms, registry, rollup
 from survey.models import Agency, Answer, Counter, Interaction, Response, utcnow
 
 
@@ -36,6 +37,9 @@ class Submission:
     submitted_at: datetime = field(default_factory=utcnow)
 
 
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the shape of signing.new_token()
+
+
 def new_submission_key() -> str:
     return secrets.token_urlsafe(16)
 
@@ -47,6 +51,8 @@ def active_counter(session: Session, code: str) -> Counter | None:
 
 
 def interaction_by_token(session: Session, token: str) -> Interaction | None:
+    if not TOKEN.fullmatch(token):  # not a token we issue (and PostgreSQL refuses NUL in text)
+        return None
     return session.scalar(
         select(Interaction)
         .options(joinedload(Interaction.agency), joinedload(Interaction.counter))
@@ -61,7 +67,7 @@ def is_open(interaction: Interaction, now: datetime | None = None) -> bool:
 
 def answered_with(session: Session, interaction: Interaction, submission_key: str | None) -> bool:
     """Whether the interaction's response was the one sent with this submission key."""
-    if not submission_key:
+    if not submission_key or not forms.SUBMISSION_KEY.match(submission_key):
         return False
     found = session.scalar(select(Response.interaction_id).where(Response.submission_key == submission_key))
     return found == interaction.id

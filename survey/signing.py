@@ -22,7 +22,9 @@ def counter_signature(counter_code: str) -> str:
 
 
 def valid_counter_signature(counter_code: str, signature: str | None) -> bool:
-    return bool(signature) and hmac.compare_digest(counter_signature(counter_code), signature)
+    if not signature or not signature.isascii():  # compare_digest refuses non-ASCII text
+        return False
+    return hmac.compare_digest(counter_signature(counter_code).encode(), signature.encode())
 
 
 def external_url(endpoint: str, **values) -> str:

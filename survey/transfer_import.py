@@ -12,11 +12,13 @@ import hashlib
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import click
 import openpyxl
@@ -33,6 +35,19 @@ from survey.transfer import MAX_REPORTED, Problems, Record, RowChecker
 BATCH = 500  # rows per INSERT … RETURNING; also bounds the dry run's IN list of submission keys
 READ_CHUNK = 1 << 20
 PROGRESS_EVERY = 100  # lines: redrawing the bar for every row would cost more than reading it
+
+# What openpyxl raises on a file that is not a workbook, or a damaged one (zip, compression or XML).
+XLSX_ERRORS = (
+    InvalidFileException,
+    zipfile.BadZipFile,
+    zlib.error,
+    ElementTree.ParseError,
+    NotImplementedError,
+    EOFError,
+    KeyError,
+    ValueError,
+    OSError,
+)
 
 
 class ResponseImportError(ReferenceImportError):
@@ -124,15 +139,17 @@ def open_source(path: Path | str) -> Iterator[Source]:
         with path.open("rb") as binary, io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as text:
             yield Source(path, digest, os.fstat(binary.fileno()).st_size, _csv_rows(text, binary), True)
         return
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise _file_error(f"{path}: not a readable .xlsx workbook ({exc})") from None
-    try:
-        sheet = book.worksheets[0]
-        yield Source(path, digest, sheet.max_row or 0, _xlsx_rows(sheet), False)
-    finally:
-        book.close()
+    with path.open("rb") as handle:  # our own handle: closed even when openpyxl fails half-way
+        try:
+            book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except XLSX_ERRORS as exc:
+            raise _file_error(f"{path}: not a readable .xlsx workbook ({exc})") from None
+        rows = _xlsx_rows(book.worksheets[0])
+        try:
+            yield Source(path, digest, book.worksheets[0].max_row or 0, rows, False)
+        finally:
+            rows.close()
+            book.close()
 
 
 def _csv_rows(text, binary) -> Iterator[tuple[int, list[str], int]]:
@@ -147,8 +164,12 @@ def _csv_rows(text, binary) -> Iterator[tuple[int, list[str], int]]:
 
 
 def _xlsx_rows(sheet) -> Iterator[tuple[int, list[str], int]]:
-    for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
-        yield number, [_cell_text(v) for v in values], number
+    number = 0
+    try:
+        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+            yield number, [_cell_text(v) for v in values], number
+    except XLSX_ERRORS as exc:  # a damaged sheet (e.g. its compressed XML) is found while reading it
+        raise UnreadableRow(number + 1, f"not readable as XLSX ({exc})") from None
 
 
 def _cell_text(value) -> str:
