@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import mimetypes
 from functools import cache
 from pathlib import Path
 
-from flask import Flask, request, url_for
+from flask import Flask, Response, abort, request, url_for
 from flask_compress import Compress
 from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.security import safe_join
 
 STATIC = Path(__file__).resolve().parent / "static"
 INLINE_STYLES = ("citizen.css",)  # style sheets inlined in a page's <style>, allowed by their hash
@@ -87,11 +89,22 @@ def security_headers(response):
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", f"max-age={YEAR}")
-    if request.endpoint == "static" and response.status_code == 200:
-        name = (request.view_args or {}).get("filename", "")
-        if (STATIC / name).is_file() and request.args.get("v") == _asset(name)[1]:
-            response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
     return response
+
+
+def static_file(filename: str):
+    """A static file, served from memory: cached for a year under its fingerprint, revalidated otherwise."""
+    path = safe_join(str(STATIC), filename)
+    if path is None or not Path(path).is_file():
+        abort(404)
+    text, digest = _asset(filename)
+    response = Response(text, mimetype=mimetypes.guess_type(filename)[0] or "application/octet-stream")
+    response.set_etag(digest)
+    if request.args.get("v") == digest:
+        response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    else:
+        response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)
 
 
 def init_app(app: Flask) -> None:
@@ -104,5 +117,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
     app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
     compress.init_app(app)
+    app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=static_file)
     app.after_request(security_headers)
     app.jinja_env.globals.update(asset_url=asset_url, inline_style=inline_style)

@@ -68,6 +68,9 @@ def test_staff_style_sheet_is_fingerprinted_and_cached_for_a_year(client):
         assert sheet.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     with client.get("/static/staff.css?v=000000000000") as stale:
         assert "immutable" not in stale.headers.get("Cache-Control", ""), "an old fingerprint is not cached long"
+        assert client.get(href, headers={"If-None-Match": stale.headers["ETag"]}).status_code == 304
+    assert client.get("/static/../__init__.py").status_code == 404
+    assert client.get("/static/nothing.css").status_code == 404
 
 
 @pytest.mark.parametrize(("encoding", "decode"), [("br", brotli.decompress), ("gzip", gzip.decompress)])
