@@ -29,9 +29,11 @@ def _selection(args) -> insights.Selection:
 def _chart_bytes(name: str, fmt: str, sel: insights.Selection) -> bytes:
     from analysis import charts
 
-    figures, version = insights.cached_figures(db.session(), sel)
+    session = db.session()
+    version = insights.data_version(session, sel)
 
-    def render() -> bytes:
+    def render() -> bytes:  # the figures are read from their cache only when the chart is not cached
+        figures = insights.cached("figures", sel, version, lambda: insights.figures(session, sel))
         data = insights.chart_data(name, figures, sel)
         return charts.render_chart(name, data, fmt, title=charts.chart_title(name, data))
 
