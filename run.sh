@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/bootstrap.sh
 export FLASK_APP=wsgi
+export LOG_FORMAT=${LOG_FORMAT:-text}  # plain lines in a terminal; JSON in production
 .venv/bin/flask init-db
 .venv/bin/flask seed-demo --if-empty
 echo

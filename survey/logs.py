@@ -47,8 +47,9 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root.addHandler(handler)
     root.setLevel(level.upper())
-    # The dev server's access lines and the rate limiter's notices carry client addresses: kept out.
-    for name in ("werkzeug", "flask-limiter"):
+    # The dev server's access lines and the rate limiter's notices carry client addresses: kept out;
+    # Alembic announces its context at every health check: kept to warnings.
+    for name in ("werkzeug", "flask-limiter", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
