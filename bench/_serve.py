@@ -508,3 +508,12 @@ def percentile(sorted_values: list[float], q: float) -> float:
         return float("nan")
     rank = max(1, min(len(sorted_values), math.ceil(q / 100 * len(sorted_values))))
     return sorted_values[rank - 1]
+
+
+def run_main(main) -> None:
+    """Exit with main()'s status; Ctrl+C exits 130 (the `finally` blocks have stopped servers, removed files)."""
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        raise SystemExit(130) from None

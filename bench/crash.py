@@ -323,8 +323,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except KeyboardInterrupt:  # the `finally` blocks have stopped the servers and removed the files
-        print("\ninterrupted", file=sys.stderr)
-        raise SystemExit(130) from None
+    _serve.run_main(main)

@@ -138,26 +138,29 @@ def _schema(schema: str | None) -> list[str]:
     return [f"--schema={schema}"] if schema else []
 
 
+HANDLERS = {  # backend: (backup, restore)
+    "sqlite": (backup_sqlite, restore_sqlite),
+    "postgresql": (backup_postgres, restore_postgres),
+}
+
+
+def _handler(url: str, which: int) -> tuple[URL, object]:
+    parsed = make_url(url)
+    if parsed.get_backend_name() not in HANDLERS:
+        raise BackupError(f"Backups of {parsed.get_backend_name()} databases are not supported.")
+    return parsed, HANDLERS[parsed.get_backend_name()][which]
+
+
 def backup(url: str, out: Path) -> None:
     """Write a backup of the database at url to out (replaced only once the backup is complete)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        backup_sqlite(parsed, out)
-    elif parsed.get_backend_name() == "postgresql":
-        backup_postgres(parsed, out)
-    else:
-        raise BackupError(f"Backups of {parsed.get_backend_name()} databases are not supported.")
+    parsed, write = _handler(url, 0)
+    write(parsed, out)
 
 
 def restore(url: str, source: Path) -> None:
     """Replace the database at url with the backup in source, then upgrade it to the latest migration."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        restore_sqlite(parsed, source)
-    elif parsed.get_backend_name() == "postgresql":
-        restore_postgres(parsed, source)
-    else:
-        raise BackupError(f"Restores of {parsed.get_backend_name()} databases are not supported.")
+    parsed, read = _handler(url, 1)
+    read(parsed, source)
     db.upgrade(url)
 
 

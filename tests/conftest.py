@@ -89,6 +89,11 @@ def postgres_database():
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path, sqlite_template):
     """The URL of a fresh database at the latest migration, on each backend."""
+    return fresh_database_url(request, tmp_path, sqlite_template)
+
+
+def fresh_database_url(request, tmp_path, sqlite_template) -> str:
+    """A fresh database on the backend named by request.param (a copy of the SQLite template, or reset PG)."""
     if request.param == "sqlite":
         path = tmp_path / "test.sqlite3"
         shutil.copy(sqlite_template, path)
@@ -178,3 +183,17 @@ def counter_path(app, counter):
 
     with app.test_request_context():
         return signing.counter_url(counter).removeprefix(app.config["BASE_URL"])
+
+
+@pytest.fixture
+def places(app, counter):
+    """HN above two wards: P-HK with counter HK-01 and service KS (counter), P-BD with counter BD-01."""
+    from survey.models import Agency, Counter
+
+    with app.app_context():
+        s = db.session()
+        city = s.scalar(select(Agency).where(Agency.code == "HN"))
+        ward = Agency(code="P-BD", name="UBND Phường Ba Đình", level="phuong", parent=city)
+        s.add_all([ward, Counter(code="BD-01", agency=ward, name="Quầy số 1")])
+        s.commit()
+    return app

@@ -27,7 +27,6 @@ import json
 import os
 import random
 import re
-import shutil
 import string
 import warnings
 import zipfile
@@ -46,7 +45,7 @@ from survey import db, signing
 from survey.config import DEFAULTS
 from survey.models import Agency, Answer, AnswerCount, Counter, Interaction, Response, ScoreSum, utcnow
 from survey.transfer import columns, item_columns
-from tests.conftest import hidden_fields
+from tests.conftest import fresh_database_url, hidden_fields
 from tests.test_api import conforms, make_key
 
 CATALOG = load_catalog()
@@ -57,13 +56,7 @@ MAX_FORM_PARTS = DEFAULTS["MAX_FORM_PARTS"]
 @pytest.fixture(params=["sqlite"])
 def database_url(request, tmp_path, sqlite_template):
     """SQLite unless a test parametrises it (see the module docstring); same databases as conftest's."""
-    if request.param == "sqlite":
-        path = tmp_path / "test.sqlite3"
-        shutil.copy(sqlite_template, path)
-        return f"sqlite:///{path}"
-    database = request.getfixturevalue("postgres_database")
-    database.reset()
-    return database.url
+    return fresh_database_url(request, tmp_path, sqlite_template)
 
 
 BOTH_BACKENDS = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -1464,18 +1457,6 @@ def malformed_files(draw, xlsx: bool) -> Sheet:
         sheet.expected.append((None, file_mutations[kind](draw, sheet)))
         sheet.applied.append(kind)
     return sheet
-
-
-@pytest.fixture
-def places(app, counter):
-    """HN above two wards: P-HK with counter HK-01 and service KS (conftest), P-BD with counter BD-01."""
-    with app.app_context():
-        s = db.session()
-        city = s.scalar(select(Agency).where(Agency.code == "HN"))
-        ward = Agency(code="P-BD", name="UBND Phường Ba Đình", level="phuong", parent=city)
-        s.add_all([ward, Counter(code="BD-01", agency=ward, name="Quầy số 1")])
-        s.commit()
-    return app
 
 
 def check_import(app, runner, tmp_path, sheet: Sheet, dry_run: bool) -> None:

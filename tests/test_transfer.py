@@ -76,18 +76,6 @@ def rollups(app) -> dict[str, list[tuple]]:
         }  # fmt: skip
 
 
-@pytest.fixture
-def places(app, counter):
-    """HN above two wards: P-HK with counter HK-01 and service KS (conftest), P-BD with counter BD-01."""
-    with app.app_context():
-        s = db.session()
-        city = s.scalar(select(Agency).where(Agency.code == "HN"))
-        ward = Agency(code="P-BD", name="UBND Phường Ba Đình", level="phuong", parent=city)
-        s.add_all([ward, Counter(code="BD-01", agency=ward, name="Quầy số 1")])
-        s.commit()
-    return app
-
-
 EXPECTED = [
     ("2026-01-15T02:00:00+00:00", "P-HK", "KS", "HK-01", "sipas", 1, "paper",
      (("BG_AGE", 2), ("CC1", 2), ("TC1", 5), ("TC3", 4), ("UT1", 3)), "Rất tốt, cảm ơn"),
