@@ -16,9 +16,8 @@ from sqlalchemy import delete, select
 
 from survey import db, registry, responses, transfer_export
 from survey.models import Agency, Answer, AnswerCount, Response, ScoreSum
-from tests.test_transfer import HEADER, QUICK_ROW, SIPAS_ROW, counts, import_file, places, stored, write_csv
+from tests.test_transfer import HEADER, QUICK_ROW, SIPAS_ROW, counts, import_file, stored, write_csv
 
-__all__ = ["places"]  # the fixture, shared with the import tests
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 INJECTIONS = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx"]
 
