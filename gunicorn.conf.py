@@ -3,9 +3,11 @@
 Every setting can be changed through the environment without editing this file:
 
 - ``BIND`` (default ``127.0.0.1:8000``): where to listen; the reverse proxy connects here.
-- ``WEB_CONCURRENCY`` (default: two per CPU core, at least two): worker processes.
-- ``GUNICORN_THREADS`` (default 2): threads per worker; a thread waiting on the database or a slow
-  client does not hold a whole process.
+- ``WEB_CONCURRENCY`` (default: four per CPU core, at least four): worker processes.
+- ``GUNICORN_THREADS`` (default 1): threads per worker. A kept-alive connection stays with the worker
+  that accepted it, so many single-threaded workers share the connections out more evenly than a few
+  threaded ones (measured by bench/submit.py: p99 latency about half); slow phones are buffered by
+  the reverse proxy, so a request never waits on one.
 - ``FORWARDED_ALLOW_IPS`` (default ``127.0.0.1``): the proxies whose X-Forwarded-* headers are trusted.
 - ``GUNICORN_TIMEOUT`` (default 30 s): a worker silent for longer is killed and replaced.
 
@@ -13,12 +15,13 @@ The application itself logs one JSON line per request (``survey.logs``); gunicor
 off so that no client address is written anywhere.
 """
 
+import gc
 import os
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", max(2, 2 * (os.cpu_count() or 1))))
+workers = int(os.environ.get("WEB_CONCURRENCY", max(4, 4 * (os.cpu_count() or 1))))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", 2))
+threads = int(os.environ.get("GUNICORN_THREADS", 1))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 5
@@ -40,6 +43,16 @@ preload_app = True  # load the app once, then fork: faster start, shared memory
 
 
 control_socket_disable = True  # managed by systemd or another supervisor, not gunicornc
+
+
+def pre_fork(server, worker):
+    """Move everything the loaded app holds out of the garbage collector's sight before forking.
+
+    The app, pandas and matplotlib are hundreds of thousands of long-lived objects: without this every
+    full collection in a worker walks them all (tens of milliseconds in the middle of a request) and
+    touches their pages, which then stop being shared with the master.
+    """
+    gc.freeze()
 
 
 def post_fork(server, worker):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
 
 from survey import db, forms, responses, signing
 from survey.models import Counter, Interaction
@@ -31,24 +31,11 @@ def _open_interaction(token: str) -> Interaction:
     return interaction
 
 
-_FRESH_QUESTIONS: dict[tuple, tuple[object, Markup]] = {}
-
-
-def _fresh_questions(form: forms.CitizenForm) -> Markup | None:
-    """The questions of a form not yet answered, rendered once per questionnaire version and locale.
-
-    They are most of the page and the same for every citizen (no answer, no error); the per-page
-    parts (CSRF token, submission key, agency and counter names) are rendered around them each time.
-    """
-    if form.posted is not None:
-        return None
-    definition, locale = form.definition, str(get_locale())
-    key = (definition.id, definition.version, locale)
-    cached = _FRESH_QUESTIONS.get(key)
-    if cached is None or cached[0] is not definition:
-        html = Markup(render_template("citizen/questions.html", form=form, definition=definition))
-        cached = _FRESH_QUESTIONS[key] = (definition, html)
-    return cached[1]
+# A fresh page (no answer, no error) is the same for every citizen of a counter but for its CSRF token
+# and submission key: it is rendered once with slots for them, then filled in for each request.
+_CSRF_SLOT, _KEY_SLOT = "__csrf_token_slot__", "__submission_key_slot__"
+_FRESH_PAGES: dict[tuple, tuple[object, str]] = {}
+_FRESH_PAGES_LIMIT = 4096  # pages kept per process (counters × locales × addresses); past it, start over
 
 
 def _render(form: forms.CitizenForm, agency, counter, status: int = 200):
@@ -58,7 +45,6 @@ def _render(form: forms.CitizenForm, agency, counter, status: int = 200):
         "citizen/form.html",
         form=form,
         definition=form.definition,
-        questions=_fresh_questions(form),
         agency=agency,
         counter=counter,
         action=request.full_path.rstrip("?"),
@@ -66,19 +52,38 @@ def _render(form: forms.CitizenForm, agency, counter, status: int = 200):
     return html, status
 
 
+def _fresh(definition, agency, counter):
+    """The page of a questionnaire not yet answered, from the per-process cache of fresh pages."""
+    locale = str(get_locale())
+    key = (definition.id, definition.version, locale, request.full_path, agency.name, counter and counter.name)
+    cached = _FRESH_PAGES.get(key)
+    if cached is None or cached[0] is not definition:
+        form = forms.bind(definition, locale)
+        if "csrf_token" in form:
+            form.csrf_token.current_token = _CSRF_SLOT
+        form.submission_key.data = _KEY_SLOT
+        if len(_FRESH_PAGES) >= _FRESH_PAGES_LIMIT:
+            _FRESH_PAGES.clear()
+        cached = _FRESH_PAGES[key] = (definition, _render(form, agency, counter)[0])
+    page = cached[1].replace(_KEY_SLOT, responses.new_submission_key(), 1)
+    if _CSRF_SLOT in page:
+        page = page.replace(_CSRF_SLOT, generate_csrf(), 1)
+    return page
+
+
 def _submit(definition, agency, counter, channel: str, interaction: Interaction | None = None):
-    form = forms.bind(definition, str(get_locale()), request.form, request.files)
-    if not form.validate():
-        return _render(form, agency, counter, 422)
+    posted = forms.read(definition, str(get_locale()), request.form, request.files)
+    if isinstance(posted, forms.CitizenForm):
+        return _render(posted, agency, counter, 422)
     outcome = responses.record_response(
         db.session(),
         responses.Submission(
             definition=definition,
             agency_id=agency.id,
             channel=channel,
-            submission_key=form.submission_key.data,
-            answers=form.answers(),
-            comment=(form.comment.data or "").strip() if "comment" in form else None,
+            submission_key=posted.submission_key,
+            answers=posted.answers,
+            comment=posted.comment,
             counter_id=counter.id if counter else None,
             service_id=interaction.service_id if interaction else None,
             interaction_id=interaction.id if interaction else None,
@@ -95,7 +100,7 @@ def _submit(definition, agency, counter, channel: str, interaction: Interaction 
 def counter_form(counter_code: str):
     counter = _signed_counter(counter_code)
     definition = responses.questionnaire_for(counter.agency, counter)
-    return _render(forms.bind(definition, str(get_locale())), counter.agency, counter)
+    return _fresh(definition, counter.agency, counter)
 
 
 @bp.post("/q/<counter_code>")
@@ -110,7 +115,7 @@ def submit_counter_form(counter_code: str):
 def token_form(token: str):
     interaction = _open_interaction(token)
     definition = responses.questionnaire_for(interaction.agency, interaction.counter)
-    return _render(forms.bind(definition, str(get_locale())), interaction.agency, interaction.counter)
+    return _fresh(definition, interaction.agency, interaction.counter)
 
 
 @bp.post("/t/<token>")

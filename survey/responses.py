@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from questionnaires import Definition
@@ -44,10 +44,34 @@ def new_submission_key() -> str:
     return secrets.token_urlsafe(16)
 
 
-def active_counter(session: Session, code: str) -> Counter | None:
-    return session.scalar(
-        select(Counter).options(joinedload(Counter.agency)).where(Counter.code == code, Counter.active.is_(True))
-    )
+@dataclass(frozen=True)
+class Place:
+    """What a citizen's page needs of an agency or a counter (read without the ORM: every page asks)."""
+
+    id: int
+    code: str
+    name: str
+    questionnaire: str | None
+    questionnaire_version: int | None
+    agency: Place | None = None
+
+
+_COUNTER_COLUMNS = [Counter.id, Counter.code, Counter.name, Counter.questionnaire, Counter.questionnaire_version]
+_AGENCY_COLUMNS = [Agency.id, Agency.code, Agency.name, Agency.questionnaire, Agency.questionnaire_version]
+_ACTIVE_COUNTER = (
+    select(*_COUNTER_COLUMNS, *_AGENCY_COLUMNS)
+    .join(Agency, Agency.id == Counter.agency_id)
+    .where(Counter.code == bindparam("code"), Counter.active.is_(True))
+)
+
+
+def active_counter(session: Session, code: str) -> Place | None:
+    """The active counter of that code, with its agency."""
+    row = session.execute(_ACTIVE_COUNTER, {"code": code}).first()
+    if row is None:
+        return None
+    n = len(_COUNTER_COLUMNS)
+    return Place(*row[:n], agency=Place(*row[n:]))
 
 
 def interaction_by_token(session: Session, token: str) -> Interaction | None:
@@ -73,7 +97,7 @@ def answered_with(session: Session, interaction: Interaction, submission_key: st
     return found == interaction.id
 
 
-def questionnaire_for(agency: Agency, counter: Counter | None = None) -> Definition:
+def questionnaire_for(agency: Agency | Place, counter: Counter | Place | None = None) -> Definition:
     """The questionnaire a counter uses: its own, else its agency's, else the default."""
     catalog = registry.catalog()
     for holder in (counter, agency):
@@ -83,7 +107,7 @@ def questionnaire_for(agency: Agency, counter: Counter | None = None) -> Definit
                 return definition
             current_app.logger.warning(
                 "%s %s names unknown questionnaire %s v%s",
-                type(holder).__name__,
+                "Counter" if holder is counter else "Agency",
                 holder.code,
                 holder.questionnaire,
                 holder.questionnaire_version,
@@ -127,6 +151,6 @@ def record_response(session: Session, sub: Submission) -> Outcome:
         )
     for row in rows:
         row["response_id"] = response_id
-    session.execute(insert(Answer), rows)
+    session.execute(Answer.__table__.insert(), rows)  # Core executemany: no ORM bookkeeping per row
     rollup.write(session, totals)
     return Outcome.STORED
