@@ -42,6 +42,7 @@ ALL_AGENCIES_NAME = "Tất cả cơ quan"
 NO_SERVICE = "NONE"
 BLOCK = ["questionnaire", "version", "agency_code", "service_code"]
 ROW_KEY = [*BLOCK, "level", "code"]
+KEY = ["period", *BLOCK]  # a block of one month: the tables of several months are computed together
 
 
 def csv_columns(table: pd.DataFrame) -> list[str]:
@@ -50,8 +51,10 @@ def csv_columns(table: pd.DataFrame) -> list[str]:
 
 
 def _pooled(frame: pd.DataFrame, pools: pd.DataFrame) -> pd.DataFrame:
-    """Relabel each row's version as the label of its pool ('1', '1+2')."""
-    pooled = frame.merge(pools[["questionnaire", "version", "pool"]], on=["questionnaire", "version"])
+    """Relabel each row's version as the label of its month's pool ('1', '1+2')."""
+    pooled = frame.merge(
+        pools[["period", "questionnaire", "version", "pool"]], on=["period", "questionnaire", "version"]
+    )
     return pooled.drop(columns="version").rename(columns={"pool": "version"})
 
 
@@ -68,7 +71,7 @@ def _item_rows(counts: pd.DataFrame, items: pd.DataFrame, z: dict) -> pd.DataFra
     """Criterion and priority rows: valid answers n, satisfied answers, share and Wilson interval."""
     rows = counts.merge(items, on=["questionnaire", "version", "code", "value"])
     rows = rows.assign(sat=rows["count"].where(rows["satisfied"], 0))
-    keys = [*BLOCK, "level", "code", "element", "order", "label"]
+    keys = [*KEY, "level", "code", "element", "order", "label"]
     rows = rows.groupby(keys, sort=False, dropna=False).agg(n=("count", "sum"), n_satisfied=("sat", "sum"))
     rows = rows.reset_index().assign(p=lambda f: f["n_satisfied"] / f["n"])
     low, high = wilson_interval(rows["n_satisfied"], rows["n"], _per_pool(rows, z))
@@ -77,8 +80,8 @@ def _item_rows(counts: pd.DataFrame, items: pd.DataFrame, z: dict) -> pd.DataFra
 
 def _scope_rows(parts: pd.DataFrame, scores: pd.DataFrame, z: dict) -> pd.DataFrame:
     """Element or overall rows (parts carry p, n, cap, scope): mean share, interval at n_eff."""
-    rows = parts.groupby([*BLOCK, "scope"], sort=False).agg(p=("p", "mean"), cap=("cap", "sum"), fallback=("n", "max"))
-    rows = rows.reset_index().merge(scores, on=[*BLOCK, "scope"], how="left")
+    rows = parts.groupby([*KEY, "scope"], sort=False).agg(p=("p", "mean"), cap=("cap", "sum"), fallback=("n", "max"))
+    rows = rows.reset_index().merge(scores, on=[*KEY, "scope"], how="left")
     n = rows["n"].fillna(rows["fallback"]).astype("int64")  # a scope missing from scores: its largest part
     se = standard_error(n, rows["sum_y"], rows["sum_y2"])
     n_eff = effective_n(rows["p"], se, n, rows["cap"])
@@ -105,29 +108,34 @@ def _labelled(elements: pd.DataFrame, overall: pd.DataFrame, definitions: dict) 
     return [elements, overall.assign(level="overall", code=OVERALL, label=OVERALL_LABEL, order=0)]
 
 
-def _status(table: pd.DataFrame, targets: pd.DataFrame, min_n: np.ndarray) -> pd.DataFrame:
-    """Add one status column per target in force; blank on priority rows."""
-    columns = {}
-    for code, value in zip(targets["code"], targets["value"], strict=True):
-        status = target_status(table["n"], 100 * table["low"], 100 * table["high"], float(value), min_n)
-        status = pd.Series(status, index=table.index, dtype=object)
-        columns[status_column(code)] = status.where(table["level"] != "priority", None)
-    return table.assign(**columns)
+def _status(table: pd.DataFrame, in_force: dict[str, pd.DataFrame], min_n: np.ndarray) -> pd.DataFrame:
+    """Add one status column per target in force in any month; blank on priority rows and other months."""
+    columns: dict[str, np.ndarray] = {}
+    scored = (table["level"] != "priority").to_numpy()
+    for month, targets in in_force.items():
+        rows = scored & (table["period"] == month).to_numpy()
+        for code, value in zip(targets["code"], targets["value"], strict=True):
+            status = target_status(table["n"], 100 * table["low"], 100 * table["high"], float(value), min_n)
+            column = columns.setdefault(status_column(code), np.full(len(table), None, dtype=object))
+            column[rows] = np.asarray(status, dtype=object)[rows]
+    return table.assign(**{name: pd.Series(c, index=table.index, dtype=object) for name, c in columns.items()})
 
 
 def _order(table: pd.DataFrame, block_rank: dict, pools: pd.DataFrame) -> pd.DataFrame:
     """Sort rows: questionnaire, pool, agency block, service, level, then definition order or rank."""
-    pool_rank = dict(zip(zip(pools["questionnaire"], pools["pool"], strict=True), pools["pool_order"], strict=True))
+    keys = zip(pools["period"], pools["questionnaire"], pools["pool"], strict=True)
+    pool_rank = dict(zip(keys, pools["pool_order"], strict=True))
     services = sorted(set(table["service_code"]) - {ALL, NO_SERVICE})
     service_rank = {code: i for i, code in enumerate([ALL, *services, NO_SERVICE])}
     is_priority = table["level"] == "priority"
     rank = table.loc[is_priority].sort_values(["p", "order"], ascending=[False, True], kind="stable")
     within = table["order"].astype("float64").copy()
-    within.loc[rank.index] = rank.groupby(BLOCK, sort=False).cumcount().astype("float64")
+    within.loc[rank.index] = rank.groupby(KEY, sort=False).cumcount().astype("float64")
     sort = pd.DataFrame(
         {
+            "period": table["period"],
             "q": table["questionnaire"],
-            "pool": _per_pool(table, pool_rank),
+            "pool": [pool_rank[k] for k in zip(table["period"], table["questionnaire"], table["version"], strict=True)],
             "block": table["agency_code"].map(block_rank),
             "service": table["service_code"].map(service_rank),
             "level": table["level"].map({lv: i for i, lv in enumerate(LEVELS)}),
@@ -169,15 +177,26 @@ def _agency_frame(agencies: pd.DataFrame | None, counts: pd.DataFrame) -> pd.Dat
     return pd.DataFrame({"code": codes, "name": codes, "parent_code": [None] * len(codes)})
 
 
-def _in_month(frame: pd.DataFrame | None, month: str, questionnaire: str | None) -> pd.DataFrame:
-    """Keep the rows of one month (and one questionnaire when given), without the period column."""
+def _in_months(frame: pd.DataFrame | None, months: list[str], questionnaire: str | None) -> pd.DataFrame:
+    """Keep the rows of the given months (and one questionnaire when given), the period as text."""
     if frame is None:
         frame = pd.DataFrame(columns=SCORE_COLUMNS)
-    keep = frame["period"].astype(str) == month
+    period = frame["period"].astype(str)
+    keep = period.isin(months)
     if questionnaire is not None:
         keep &= frame["questionnaire"].astype(str) == questionnaire
-    kept = frame[keep].drop(columns="period")
+    kept = frame[keep].assign(period=period[keep].astype(object))
     return kept.astype({"questionnaire": object, "agency_code": object, "version": "int64"})
+
+
+def _month_pools(catalog: Catalog, present: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Pool the versions present in each month, as that month's own table would."""
+    parts, definitions = [], {}
+    for month, group in present.groupby("period", sort=True):
+        pools, found = pool_table(catalog, group)
+        parts.append(pools.assign(period=month).astype({"period": object}))
+        definitions.update(found)  # a pool's label names its versions: the same definition in every month
+    return pd.concat(parts, ignore_index=True), definitions
 
 
 def _rolled(frame, pools, agencies, by_service, columns, values) -> pd.DataFrame:
@@ -186,23 +205,23 @@ def _rolled(frame, pools, agencies, by_service, columns, values) -> pd.DataFrame
     return roll_up(keyed[[*columns, *values]], agencies, values)
 
 
-def _unrounded(counts, scores, catalog, agencies, in_force, month, options) -> pd.DataFrame | None:
-    """Compute the month's rows with shares and bounds as unrounded proportions (p, low, high)."""
-    counts = _in_month(counts, month, options["questionnaire"])
-    scores = _in_month(scores, month, options["questionnaire"])
+def _unrounded(counts, scores, catalog, agencies, in_force: dict, options) -> pd.DataFrame | None:
+    """Compute the rows of the months in ``in_force`` with shares and bounds as unrounded proportions."""
+    counts = _in_months(counts, list(in_force), options["questionnaire"])
+    scores = _in_months(scores, list(in_force), options["questionnaire"])
     if counts.empty:
         return None
-    pools, definitions = pool_table(catalog, pd.concat([counts, scores])[["questionnaire", "version"]])
+    pools, definitions = _month_pools(catalog, pd.concat([counts, scores])[["period", "questionnaire", "version"]])
     agencies = _agency_frame(agencies, counts)
     counts = _rolled(
         counts.rename(columns={"item_code": "code"}),
         pools,
         agencies,
         options["by_service"],
-        [*BLOCK, "code", "value"],
+        [*KEY, "code", "value"],
         ["count"],
     )
-    scores = _rolled(scores, pools, agencies, options["by_service"], [*BLOCK, "scope"], ["n", "sum_y", "sum_y2"])
+    scores = _rolled(scores, pools, agencies, options["by_service"], [*KEY, "scope"], ["n", "sum_y", "sum_y2"])
     rank = _block_rank(agencies, options["agency"], set(counts["agency_code"]))
     counts = counts[counts["agency_code"].isin(rank)]
     z = {k: z_value(float(d.index.get("confidence", 0.95))) for k, d in definitions.items()}
@@ -216,7 +235,7 @@ def _unrounded(counts, scores, catalog, agencies, in_force, month, options) -> p
     min_n = {k: options["min_n"] if options["min_n"] is not None else d.min_n for k, d in definitions.items()}
     table = _status(table, in_force, _per_pool(table, min_n))
     names = {**dict(zip(agencies["code"].astype(str), agencies["name"], strict=True)), ALL: ALL_AGENCIES_NAME}
-    table = table.assign(period=month, agency_name=[names.get(c, c) for c in table["agency_code"].to_numpy(object)])
+    table = table.assign(agency_name=[names.get(c, c) for c in table["agency_code"].to_numpy(object)])
     return _order(table, rank, pools)
 
 
@@ -278,18 +297,44 @@ def monthly_table(
     in_force = targets_in_force(targets, month)
     status_columns = [status_column(c) for c in in_force["code"]]
     options = {"questionnaire": questionnaire, "agency": agency, "by_service": by_service, "min_n": min_n}
-    table = _unrounded(counts, scores, catalog, agencies, in_force, month, options)
+    table = _unrounded(counts, scores, catalog, agencies, {month: in_force}, options)
     if table is None:
         if agency is not None:
-            hierarchy_order(_agency_frame(agencies, _in_month(counts, month, None)), agency)  # unknown agency: error
+            hierarchy_order(_agency_frame(agencies, _in_months(counts, [month], None)), agency)  # unknown: error
         return empty_table(status_columns)
     previous = None
     if previous_counts is not None:
-        previous = _unrounded(
-            previous_counts, previous_scores, catalog, agencies, in_force.iloc[:0], previous_month(month), options
-        )
+        before = {previous_month(month): in_force.iloc[:0]}
+        previous = _unrounded(previous_counts, previous_scores, catalog, agencies, before, options)
     table = table.assign(
         change=_change(table, previous),
         response_rate=_response_rate(table, interactions, _agency_frame(agencies, counts), month, by_service),
     )
     return _finish(table, status_columns)
+
+
+def monthly_tables(
+    counts: pd.DataFrame,
+    scores: pd.DataFrame,
+    catalog: Catalog,
+    agencies: pd.DataFrame | None,
+    targets: pd.DataFrame | None,
+    months: list[str],
+    *,
+    questionnaire: str | None = None,
+    agency: str | None = None,
+    min_n: int | None = None,
+) -> pd.DataFrame:
+    """Compute the tables of several months at once: each month's rows as its monthly_table (service ALL).
+
+    The status columns are those of the targets in force in any of the months, blank in the others;
+    change and response rate are left blank.
+    """
+    months = [parse_month(m) for m in months]
+    in_force = {m: targets_in_force(targets, m) for m in months}
+    status_columns = list(dict.fromkeys(status_column(c) for f in in_force.values() for c in f["code"]))
+    options = {"questionnaire": questionnaire, "agency": agency, "by_service": False, "min_n": min_n}
+    table = _unrounded(counts, scores, catalog, agencies, in_force, options)
+    if table is None:
+        return empty_table(status_columns)
+    return _finish(table.assign(change=np.nan, response_rate=np.nan), status_columns)

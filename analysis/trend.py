@@ -1,8 +1,8 @@
 """Month-by-month series for the dashboard: the overall index of one agency block, and responses per month.
 
-``trend_table`` takes the overall rows of ``monthly_table`` month after month, so a month of the trend
-is the same figure as that month's report. ``volume_table`` counts responses (the n of OVERALL) and,
-when one-time links are known, the response rate.
+``trend_table`` takes the overall rows of ``monthly_tables`` (every month's ``monthly_table`` computed in
+one pass), so a month of the trend is the same figure as that month's report. ``volume_table`` counts
+responses (the n of OVERALL) and, when one-time links are known, the response rate.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.hierarchy import ALL, hierarchy_order
-from analysis.indices import empty_table, monthly_table
+from analysis.indices import empty_table, monthly_tables
 from analysis.periods import parse_month, previous_month
 from analysis.scores import OVERALL
 from questionnaires import Catalog
@@ -101,27 +101,21 @@ def trend_table(
     scores = _collapsed(_within(scores, months, questionnaire, codes), collapsed_code)
     block_agencies = _block_agencies(agencies, agency)
     block = agency if agency is not None else ALL
-    counts_by_month = dict(tuple(counts.groupby(counts["period"].astype(str), sort=False)))
-    scores_by_month = dict(tuple(scores.groupby(scores["period"].astype(str), sort=False)))
-    parts = []
-    for month in months:
-        if month not in counts_by_month:
-            continue
-        table = monthly_table(
-            counts_by_month[month],
-            scores_by_month.get(month, scores.iloc[:0]),
-            catalog,
-            block_agencies,
-            targets,
-            month,
-            questionnaire=questionnaire,
-            agency=agency,
-            min_n=min_n,
-        )
-        keep = (table["level"] == "overall") & (table["service_code"] == ALL) & (table["agency_code"] == block)
-        parts.append(table[keep])
-    status = [c for part in parts for c in part.columns if c.startswith("status_")]
-    columns = TREND_COLUMNS + list(dict.fromkeys(status))
+    with_data = [m for m in months if m in set(counts["period"].astype(str))]
+    table = monthly_tables(
+        counts,
+        scores,
+        catalog,
+        block_agencies,
+        targets,
+        with_data,
+        questionnaire=questionnaire,
+        agency=agency,
+        min_n=min_n,
+    )
+    keep = (table["level"] == "overall") & (table["service_code"] == ALL) & (table["agency_code"] == block)
+    parts = [table[keep]] if keep.any() else []
+    columns = TREND_COLUMNS + [c for part in parts for c in part.columns if c.startswith("status_")]
     trend = _largest_pool(pd.concat([empty_table(), *parts], ignore_index=True))
     return trend.reindex(columns=columns).reset_index(drop=True)
 

@@ -35,7 +35,7 @@ def _open_interaction(token: str) -> Interaction:
 # and submission key: it is rendered once with slots for them, then filled in for each request.
 _CSRF_SLOT, _KEY_SLOT = "__csrf_token_slot__", "__submission_key_slot__"
 _FRESH_PAGES: dict[tuple, tuple[object, str]] = {}
-_FRESH_PAGES_LIMIT = 4096  # pages kept per process (counters × locales × addresses); past it, start over
+_FRESH_PAGES_LIMIT = 2048  # pages per process (counters × locales × addresses; about 20 KB each); then start over
 
 
 def _render(form: forms.CitizenForm, agency, counter, status: int = 200):

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from analysis.counting import count_answers
-from analysis.indices import monthly_table
+from analysis.indices import monthly_table, monthly_tables
 from analysis.targets import read_targets
 from analysis.trend import TREND_COLUMNS, VOLUME_COLUMNS, months_ending, trend_table, volume_table
 from tests.analysis.helpers import DASHBOARD_MONTHS, agencies, dashboard_responses, mini_catalog, tidy
@@ -117,3 +117,22 @@ def test_volume_response_rate(frames):
     np.testing.assert_allclose(volume["response_rate"], [37.5, np.nan, np.nan])
     ward = volume_table(scores, DASHBOARD_MONTHS, agencies=agencies(), agency="W1", interactions=interactions)
     assert ward["response_rate"].iloc[0] == 40.0
+
+
+def test_several_months_at_once_are_each_months_own_table(catalog):
+    """Versions pooled differently month to month, a third that cannot pool, a target from February on."""
+    responses = dashboard_responses()
+    responses += [(9000 + i, "2026-02-10T09:00+07:00", "W2", None, {"A1": 4, "B1": 2}, "mini", 2) for i in range(9)]
+    responses += [(9100 + i, "2026-03-10T09:00+07:00", "W1", None, {"A1": 5, "A3": 4}, "mini", 3) for i in range(7)]
+    counts, scores = count_answers(tidy(responses), catalog)
+    targets = read_targets()
+    later = targets.iloc[:1].assign(code="88", value=88.0, period_start=pd.Timestamp("2026-02-01").date())
+    targets = pd.concat([targets, later], ignore_index=True)
+    for agency in (None, "W1"):
+        together = monthly_tables(counts, scores, catalog, agencies(), targets, DASHBOARD_MONTHS, agency=agency)
+        assert set(together["version"]) == {"1", "1+2", "3"}
+        for month in DASHBOARD_MONTHS:
+            alone = monthly_table(counts, scores, catalog, agencies(), targets, month, agency=agency)
+            mine = together.loc[together["period"] == month, list(alone.columns)].reset_index(drop=True)
+            pd.testing.assert_frame_equal(mine, alone.assign(change=np.nan, response_rate=np.nan))
+        assert together.loc[together["period"] == "2026-01", "status_88"].isna().all()
