@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
@@ -31,9 +33,10 @@ def _open_interaction(token: str) -> Interaction:
     return interaction
 
 
-# A fresh page (no answer, no error) is the same for every citizen of a counter but for its CSRF token
-# and submission key: it is rendered once with slots for them, then filled in for each request.
-_CSRF_SLOT, _KEY_SLOT = "__csrf_token_slot__", "__submission_key_slot__"
+# A counter's fresh page (no answer, no error) is the same for every citizen but for its CSRF token and
+# submission key: it is rendered once per address and locale with slots for them, then filled in.
+# Random per process: no name an administrator types can contain them and be filled in instead.
+_CSRF_SLOT, _KEY_SLOT = f"csrf{secrets.token_hex(16)}", f"key{secrets.token_hex(16)}"
 _FRESH_PAGES: dict[tuple, tuple[object, str]] = {}
 _FRESH_PAGES_LIMIT = 2048  # pages per process (counters × locales × addresses; about 20 KB each); then start over
 
@@ -53,7 +56,7 @@ def _render(form: forms.CitizenForm, agency, counter, status: int = 200):
 
 
 def _fresh(definition, agency, counter):
-    """The page of a questionnaire not yet answered, from the per-process cache of fresh pages."""
+    """A counter's page not yet answered, from the per-process cache of fresh pages."""
     locale = str(get_locale())
     key = (definition.id, definition.version, locale, request.full_path, agency.name, counter and counter.name)
     cached = _FRESH_PAGES.get(key)
@@ -115,7 +118,8 @@ def submit_counter_form(counter_code: str):
 def token_form(token: str):
     interaction = _open_interaction(token)
     definition = responses.questionnaire_for(interaction.agency, interaction.counter)
-    return _fresh(definition, interaction.agency, interaction.counter)
+    # Each one-time link has its own address: its page is rendered afresh, not kept in the cache.
+    return _render(forms.bind(definition, str(get_locale())), interaction.agency, interaction.counter)
 
 
 @bp.post("/t/<token>")

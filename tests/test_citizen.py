@@ -63,6 +63,22 @@ def test_each_render_has_its_own_submission_key(client, counter_path):
     assert len(keys) == 3
 
 
+def test_cached_page_gives_each_citizen_their_own_tokens_and_follows_renames(app, counter_path):
+    """The fresh page is kept per counter; tokens, keys and the counter's current name are never stale."""
+    from survey.models import Counter
+
+    citizens = [app.test_client() for _ in range(3)]
+    pages = [hidden_fields(c.get(counter_path).text) for c in citizens]
+    assert len({p["csrf_token"] for p in pages}) == 3 and len({p["submission_key"] for p in pages}) == 3
+    for citizen, hidden in zip(citizens, pages, strict=True):
+        assert citizen.post(counter_path, data={**hidden, "TC1": "4"}).status_code == 303
+    assert count(app, Response) == 3
+    with app.app_context():
+        db.session().scalar(select(Counter)).name = "Quầy số 1 (đổi tên)"
+        db.session().commit()
+    assert "Quầy số 1 (đổi tên)" in citizens[0].get(counter_path).text
+
+
 def test_english_on_request(client, counter_path):
     page = client.get(counter_path + "&lang=en")
     assert '<html lang="en">' in page.text
