@@ -101,22 +101,21 @@ def trend_table(
     scores = _collapsed(_within(scores, months, questionnaire, codes), collapsed_code)
     block_agencies = _block_agencies(agencies, agency)
     block = agency if agency is not None else ALL
-    with_data = [m for m in months if m in set(counts["period"].astype(str))]
+    present = set(counts["period"].astype(str))
     table = monthly_tables(
         counts,
         scores,
         catalog,
         block_agencies,
         targets,
-        with_data,
+        [m for m in months if m in present],
         questionnaire=questionnaire,
         agency=agency,
         min_n=min_n,
     )
     keep = (table["level"] == "overall") & (table["service_code"] == ALL) & (table["agency_code"] == block)
-    parts = [table[keep]] if keep.any() else []
-    columns = TREND_COLUMNS + [c for part in parts for c in part.columns if c.startswith("status_")]
-    trend = _largest_pool(pd.concat([empty_table(), *parts], ignore_index=True))
+    columns = TREND_COLUMNS + [c for c in table.columns if c.startswith("status_")]
+    trend = _largest_pool(pd.concat([empty_table(), table[keep]], ignore_index=True))
     return trend.reindex(columns=columns).reset_index(drop=True)
 
 

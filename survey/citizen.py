@@ -9,13 +9,13 @@ from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
 from survey import db, forms, responses, signing
-from survey.models import Counter, Interaction
+from survey.models import Interaction
 from survey.ratelimit import citizen_post_limit, limiter
 
 bp = Blueprint("citizen", __name__)
 
 
-def _signed_counter(counter_code: str) -> Counter:
+def _signed_counter(counter_code: str) -> responses.Place:
     if not signing.valid_counter_signature(counter_code, request.args.get("s")):
         abort(404)
     counter = responses.active_counter(db.session(), counter_code)

@@ -57,6 +57,7 @@ class CitizenForm(FlaskForm):
     """Fields shared by every questionnaire; subclasses add one field per item."""
 
     definition: Definition
+    offered: dict[str, frozenset[str]]  # item code → the values its field offers (read without a form)
     submission_key = HiddenField(
         validators=[Regexp(SUBMISSION_KEY, message=_l("The form is damaged; please reload the page."))]
     )
@@ -92,12 +93,20 @@ def _scale_choices(item: Item, locale: str) -> list[SelectChoice]:
     return options + [SelectChoice(NO_OPINION, _l("No opinion"))]
 
 
+def _offered(definition: Definition) -> dict[str, frozenset[str]]:
+    """The values the page offers for each item: its scale's, blank, and "no opinion" where the form has it."""
+    values = {item.code: frozenset(["", *(str(v) for v in item.scale.values)]) for item in definition.items}
+    for item in (*definition.criteria, *definition.priorities):
+        values[item.code] |= {NO_OPINION}
+    return values
+
+
 def form_class(definition: Definition, locale: str) -> type[CitizenForm]:
     """The form class of a questionnaire version in a locale, built once and cached."""
     key = (definition.id, definition.version, locale)
     if key in _CLASSES and _CLASSES[key].definition is definition:
         return _CLASSES[key]
-    attrs: dict = {"definition": definition}
+    attrs: dict = {"definition": definition, "offered": _offered(definition)}
     for item in definition.criteria + definition.priorities:
         attrs[item.code] = ScaleField(
             item.text.get(locale),
@@ -147,7 +156,7 @@ def read(definition: Definition, locale: str, formdata, files=()) -> Posted | Ci
     exactly one of the values the page offers) is read without building the form, which is most of
     the cost of a citizen's request. A test checks that the two never disagree.
     """
-    posted = _plainly_valid(definition, formdata, files)
+    posted = _plainly_valid(definition, locale, formdata, files)
     if posted is not None:
         return posted
     form = bind(definition, locale, formdata, files)
@@ -157,25 +166,9 @@ def read(definition: Definition, locale: str, formdata, files=()) -> Posted | Ci
     return Posted(form.submission_key.data, form.answers(), comment)
 
 
-_OFFERED: dict[tuple[str, int], tuple[Definition, dict[str, frozenset[str]], frozenset[str]]] = {}
-
-
-def _offered(definition: Definition) -> tuple[dict[str, frozenset[str]], frozenset[str]]:
-    """The values the page offers per item field, and the criteria's codes (computed once per version)."""
-    cached = _OFFERED.get(definition.key)
-    if cached is not None and cached[0] is definition:
-        return cached[1], cached[2]
-    values = {item.code: frozenset(["", *(str(v) for v in item.scale.values)]) for item in definition.items}
-    for item in (*definition.criteria, *definition.priorities):
-        values[item.code] |= {NO_OPINION}
-    criteria = frozenset(c.code for c in definition.criteria)
-    _OFFERED[definition.key] = (definition, values, criteria)
-    return values, criteria
-
-
-def _plainly_valid(definition: Definition, formdata, files) -> Posted | None:
+def _plainly_valid(definition: Definition, locale: str, formdata, files) -> Posted | None:
     """The submission when nothing in it needs the form's judgement; None otherwise."""
-    offered, criteria = _offered(definition)
+    offered = form_class(definition, locale).offered
     if files or formdata.get(HONEYPOT, ""):
         return None
     csrf = current_app.config.get("WTF_CSRF_ENABLED", True)
@@ -196,7 +189,7 @@ def _plainly_valid(definition: Definition, formdata, files) -> Posted | None:
         elif name not in ("submission_key", HONEYPOT) and not (csrf and name == "csrf_token"):
             return None
     key = formdata.get("submission_key", "")
-    if not SUBMISSION_KEY.match(key) or criteria.isdisjoint(answers):
+    if not SUBMISSION_KEY.match(key) or not any(c.code in answers for c in definition.criteria):
         return None
     if csrf:
         try:

@@ -68,7 +68,7 @@ def test_quick_path_agrees_with_the_form(make_app, qid):
     @given(data=submissions(definition))
     def check(data):
         with app.test_request_context("/", method="POST"):
-            quick = forms._plainly_valid(definition, data, ())
+            quick = forms._plainly_valid(definition, "vi", data, ())
             if quick is not None:
                 quick_taken.append(quick)
                 assert quick == by_the_form(definition, data), data
@@ -87,12 +87,12 @@ def test_a_complete_answer_takes_the_quick_path_and_a_bad_csrf_token_does_not(ma
     with app.test_request_context("/", method="POST"):
         token = generate_csrf()
         good = MultiDict([("csrf_token", token), ("submission_key", KEY), *answers, ("comment", " Tốt ")])
-        posted = forms._plainly_valid(definition, good, ())
+        posted = forms._plainly_valid(definition, "vi", good, ())
         assert posted == forms.Posted(KEY, {c.code: 4 for c in definition.criteria}, "Tốt")
         for bad in ("", token[:-2] + "xx"):
             data = MultiDict([("csrf_token", bad), ("submission_key", KEY), *answers])
-            assert forms._plainly_valid(definition, data, ()) is None
+            assert forms._plainly_valid(definition, "vi", data, ()) is None
             read = forms.read(definition, "vi", data)
             assert isinstance(read, forms.CitizenForm) and read.csrf_token.errors
         files = MultiDict([("photo", object())])
-        assert forms._plainly_valid(definition, good, files) is None
+        assert forms._plainly_valid(definition, "vi", good, files) is None
