@@ -47,11 +47,10 @@ def next_month(month: str) -> str:
 def month_bounds(month: str, tz: str = LOCAL_TZ) -> tuple[datetime, datetime]:
     """Return the UTC instants where a local calendar month starts and ends (end exclusive)."""
     zone = ZoneInfo(tz)
-    starts = []
-    for m in (month, next_month(month)):
-        year, mon = _year_month(m)
-        starts.append(datetime(year, mon, 1, tzinfo=zone).astimezone(UTC))
-    return starts[0], starts[1]
+    year, mon = _year_month(month)
+    after = (year + 1, 1) if mon == 12 else (year, mon + 1)  # December 2999 ends in 3000: no month to validate
+    start, end = (datetime(y, m, 1, tzinfo=zone).astimezone(UTC) for y, m in ((year, mon), after))
+    return start, end
 
 
 def local_period(series_utc: pd.Series, tz: str = LOCAL_TZ) -> pd.Series:

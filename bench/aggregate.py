@@ -282,7 +282,7 @@ def report_in_child(url: str, out: Path) -> tuple[float, int]:
 
 def report_in_process(url: str, out: Path) -> float:
     from survey import create_app
-    from survey.report import write_monthly_report
+    from survey.reporting.monthly import write_monthly_report
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
     with app.app_context():

@@ -24,8 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from survey import auth, create_app, db, insights  # noqa: E402
-from survey.demo import seed_demo  # noqa: E402
+from survey import create_app, db
+from survey.domain import accounts
+from survey.extensions import cache  # noqa: E402
+from survey.transfer.demo import seed_demo  # noqa: E402
 
 COLD_TARGET, CACHED_TARGET = 0.300, 0.010
 PASSWORD = "bench password 1"
@@ -39,7 +41,7 @@ def build(folder: str, months: int, per_month: int):
     )
     with app.app_context():
         seed_demo(db.session(), months=months, per_month=per_month, seed=1, now=datetime(2026, 11, 20, tzinfo=UTC))
-        auth.create_user(db.session(), "bench@hanoi.gov.vn", "admin", PASSWORD)
+        accounts.create_user(db.session(), "bench@hanoi.gov.vn", "admin", PASSWORD)
         db.session().commit()
     return app
 
@@ -66,7 +68,7 @@ def main() -> int:
         client.post("/auth/login", data={"email": "bench@hanoi.gov.vn", "password": PASSWORD})
         query = "?month=2026-10&questionnaire=sipas&agency=HN"
         with app.app_context():
-            insights.cache.clear()
+            cache.clear()
         first = timed(client, f"/dashboard/charts/trend.png{query}")
         print(f"figures + first chart, nothing cached: {first * 1000:.0f} ms")
         print(f"{'chart':<12}{'format':<8}{'cold ms':>9}{'cached ms':>11}")
@@ -78,7 +80,7 @@ def main() -> int:
                 other = "ranking" if name == "trend" else "trend"
                 for _ in range(args.repeat):
                     with app.app_context():
-                        insights.cache.clear()
+                        cache.clear()
                     timed(client, f"/dashboard/charts/{other}.{fmt}{query}")  # computes the shared figures
                     cold.append(timed(client, url))
                     cached.append(timed(client, url))

@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select  # noqa: E402
 
 from questionnaires import load_catalog  # noqa: E402
-from survey import create_app, db, signing  # noqa: E402
+from survey import create_app, db
+from survey.domain import signing  # noqa: E402
 from survey.models import Agency, Counter, Response  # noqa: E402
 from tests.browser import chromium, live_server  # noqa: E402
 

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from survey import create_app, db, signing  # noqa: E402
+from survey import create_app, db
+from survey.domain import signing  # noqa: E402
 from survey.models import Agency, Counter  # noqa: E402
 from tests.browser import chromium, live_server  # noqa: E402
 

@@ -29,6 +29,9 @@ DEFAULTS = {
     "PROXY_COUNT": 0,  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",  # or "text"
+    "API_RATE_LIMIT": "300 per minute",
+    "CACHE_TYPE": "SimpleCache",
+    "CACHE_DEFAULT_TIMEOUT": 3600,
 }
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
 from flask import Flask, current_app, g
-from flask.cli import with_appcontext
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,7 +36,6 @@ def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"], **app.config.get("ENGINE_OPTIONS", {}))
     app.extensions["survey.db"] = {"engine": engine, "sessionmaker": sessionmaker(engine, expire_on_commit=False)}
     app.teardown_appcontext(_close_session)
-    app.cli.add_command(init_db_command)
 
 
 def engine() -> Engine:
@@ -86,22 +83,6 @@ def migrations_current(eng: Engine) -> bool:
 
 def has_table(eng: Engine, name: str) -> bool:
     return inspect(eng).has_table(name)
-
-
-@click.command("init-db")
-@with_appcontext
-def init_db_command() -> None:
-    """Upgrade the database to the latest migration and register the questionnaires."""
-    from survey import registry, rollup
-
-    url = current_app.config["DATABASE_URL"]
-    upgrade(url)
-    registry.sync(current_app)
-    click.echo(click.style("Database is at the latest migration.", fg="green"))
-    if rollup.missing(session()):
-        count = rollup.rebuild(session())
-        session().commit()
-        click.echo(f"Monthly rollups filled from {count:,} existing responses.")
 
 
 def insert_dialect(table, dialect_name: str):

@@ -179,7 +179,7 @@ def counter(app):
 
 @pytest.fixture
 def counter_path(app, counter):
-    from survey import signing
+    from survey.domain import signing
 
     with app.test_request_context():
         return signing.counter_url(counter).removeprefix(app.config["BASE_URL"])

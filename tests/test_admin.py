@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from survey import auth, db
+from survey import db
+from survey.domain import accounts
 from survey.models import AuditEntry, Counter, Interaction, Response, Target
 from tests.conftest import hidden_fields
 from tests.test_auth import PASSWORD, login
@@ -26,10 +27,10 @@ def staff(app, counter):
         city = s.scalar(select(Agency).where(Agency.code == "HN"))
         ward = Agency(code="P-BD", name="UBND Phường Ba Đình", level="phuong", parent=city)
         s.add_all([ward, Counter(code="BD-01", agency=ward, name="Quầy số 1")])
-        auth.create_user(s, "admin@hanoi.gov.vn", "admin", PASSWORD)
-        auth.create_user(s, "ward-admin@hanoi.gov.vn", "admin", PASSWORD, "P-HK")
-        auth.create_user(s, "officer@hanoi.gov.vn", "officer", PASSWORD, "P-HK")
-        auth.create_user(s, "official@hanoi.gov.vn", "official", PASSWORD, "P-HK")
+        accounts.create_user(s, "admin@hanoi.gov.vn", "admin", PASSWORD)
+        accounts.create_user(s, "ward-admin@hanoi.gov.vn", "admin", PASSWORD, "P-HK")
+        accounts.create_user(s, "officer@hanoi.gov.vn", "officer", PASSWORD, "P-HK")
+        accounts.create_user(s, "official@hanoi.gov.vn", "official", PASSWORD, "P-HK")
         s.commit()
     return app
 
@@ -215,7 +216,7 @@ def test_audit_log_is_viewable_exportable_and_append_only(staff):
 def test_qr_png_scans_back_to_the_counter_url(staff):
     import zxingcpp
 
-    from survey import signing
+    from survey.domain import signing
 
     client = client_of(staff, "admin")
     png = client.get("/admin/counters/HK-01/qr.png")

@@ -12,9 +12,11 @@ from sqlalchemy import select
 
 from analysis.counting import count_answers
 from analysis.indices import monthly_table
-from survey import aggregate, db, registry, rollup
-from survey.demo import seed_demo
+from survey import db
+from survey.domain import catalog, rollup
 from survey.models import AnswerCount, ScoreSum
+from survey.reporting import frames
+from survey.transfer.demo import seed_demo
 from tests.test_citizen import send
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -65,16 +67,16 @@ def test_web_answers_keep_the_rollups_in_step(app, client, counter_path):
 def test_database_and_pandas_paths_give_identical_tables(demo):
     with demo.app_context():
         s = db.session()
-        months = aggregate.months_with_responses(s)
+        months = frames.months_with_responses(s)
         assert months[:3] == ["2026-11", "2026-10", "2026-09"]
         month = "2026-10"
         tz = demo.config["TIMEZONE"]
-        db_counts = aggregate.month_counts(s, [month])
-        db_scores = aggregate.month_scores(s, [month])
-        pd_counts, pd_scores = count_answers(aggregate.answers_frame(s, month, tz), registry.catalog(), tz)
+        db_counts = frames.month_counts(s, [month])
+        db_scores = frames.month_scores(s, [month])
+        pd_counts, pd_scores = count_answers(frames.answers_frame(s, month, tz), catalog.current(), tz)
         assert_frame_equal(db_counts, pd_counts)
         assert_frame_equal(db_scores, pd_scores, check_exact=False, rtol=1e-12)
-        context = (registry.catalog(), aggregate.agencies_frame(s), aggregate.targets_frame(s), month)
+        context = (catalog.current(), frames.agencies_frame(s), frames.targets_frame(s), month)
         from_db = monthly_table(db_counts, db_scores, *context, by_service=True)
         from_pandas = monthly_table(pd_counts, pd_scores, *context, by_service=True)
     assert len(from_db) > 100
@@ -82,11 +84,11 @@ def test_database_and_pandas_paths_give_identical_tables(demo):
 
 
 def test_rollups_follow_the_local_month(app, client, counter_path):
-    from survey import responses
+    from survey.domain import responses
 
     with app.app_context():
         s = db.session()
-        definition = registry.catalog().get("sipas")
+        definition = catalog.current().get("sipas")
         for key, moment in (
             ("k-jan-end-local-2330", datetime(2026, 1, 31, 16, 30, tzinfo=UTC)),
             ("k-feb-start-local-0030", datetime(2026, 1, 31, 17, 30, tzinfo=UTC)),
@@ -107,7 +109,7 @@ def test_rollups_follow_the_local_month(app, client, counter_path):
             "2026-01-01",
             "2026-02-01",
         ]
-        assert aggregate.month_counts(s, ["2026-01"])["count"].tolist() == [1]
+        assert frames.month_counts(s, ["2026-01"])["count"].tolist() == [1]
 
 
 def test_report_monthly_writes_csv_and_xlsx(demo, tmp_path):

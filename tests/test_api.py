@@ -15,8 +15,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import String, Text, func, inspect, select, text, update
 
-from survey import api_keys, db, openapi, signing
+from survey import db
+from survey.domain import api_keys, signing
 from survey.models import Agency, ApiKey, Counter, Interaction, Response
+from survey.web.api import openapi
 from tests.test_citizen import send
 
 DOCUMENT = openapi.document("http://survey.test/api/v1")

@@ -102,7 +102,7 @@ def test_rate_limit_is_per_key(make_app, counter):
 
 
 def test_server_error_is_a_problem(app, client, key, monkeypatch):
-    from survey import api
+    from survey.web.api import views as api
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")

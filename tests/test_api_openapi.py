@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from survey import openapi
+from survey.web.api import openapi
 from tests.test_api import make_key
 from tests.test_api_reports import this_month
 from tests.test_citizen import send

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic import command
 
-from survey import db, openapi, report
+from survey import db
+from survey.reporting import monthly
+from survey.web.api import openapi
 from tests.test_api import add_ward, call, create, make_key
 from tests.test_citizen import send
 
@@ -33,7 +35,7 @@ def results(client, key, **query):
 
 def expected_rows(app, month: str, **filters) -> list[dict]:
     with app.app_context():
-        table = report.monthly_report(db.session(), month, **filters)
+        table = monthly.monthly_report(db.session(), month, **filters)
     return table.astype(object).where(table.notna(), None).to_dict("records")
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from survey import auth, db
+from survey import db
+from survey.domain import accounts, agencies
 from survey.models import User
 from tests.conftest import hidden_fields
 
@@ -17,9 +18,9 @@ def users(app, counter):
     """An admin for everything, an official of the ward P-HK, an analyst of the city HN."""
     with app.app_context():
         s = db.session()
-        auth.create_user(s, "admin@hanoi.gov.vn", "admin", PASSWORD)
-        auth.create_user(s, "Official@HoanKiem.gov.vn", "official", PASSWORD, "P-HK")
-        auth.create_user(s, "analyst@hanoi.gov.vn", "analyst", PASSWORD, "HN")
+        accounts.create_user(s, "admin@hanoi.gov.vn", "admin", PASSWORD)
+        accounts.create_user(s, "Official@HoanKiem.gov.vn", "official", PASSWORD, "P-HK")
+        accounts.create_user(s, "analyst@hanoi.gov.vn", "analyst", PASSWORD, "HN")
         s.commit()
 
 
@@ -126,7 +127,7 @@ def test_next_only_goes_to_this_site(client, users):
 def test_login_attempts_are_rate_limited(make_app, counter):
     app = make_app(RATELIMIT_ENABLED=True)
     with app.app_context():
-        auth.create_user(db.session(), "admin@hanoi.gov.vn", "admin", PASSWORD)
+        accounts.create_user(db.session(), "admin@hanoi.gov.vn", "admin", PASSWORD)
         db.session().commit()
     client = app.test_client()
     statuses = [login(client, "admin@hanoi.gov.vn", "wrong password!").status_code for _ in range(11)]
@@ -151,8 +152,8 @@ def test_change_password(app, client, users):
     )
     assert ok.status_code == 303
     with app.app_context():
-        assert auth.authenticate(db.session(), "analyst@hanoi.gov.vn", "new password 123") is not None
-        assert auth.authenticate(db.session(), "analyst@hanoi.gov.vn", PASSWORD) is None
+        assert accounts.authenticate(db.session(), "analyst@hanoi.gov.vn", "new password 123") is not None
+        assert accounts.authenticate(db.session(), "analyst@hanoi.gov.vn", PASSWORD) is None
 
 
 def test_password_page_needs_login(client):
@@ -164,6 +165,6 @@ def test_visible_agencies_follow_the_hierarchy(app, users):
     with app.app_context():
         s = db.session()
         by_email = {u.email: u for u in s.scalars(select(User))}
-        assert auth.visible_agencies(s, by_email["admin@hanoi.gov.vn"]) is None
-        assert auth.visible_agencies(s, by_email["official@hoankiem.gov.vn"]) == {"P-HK"}
-        assert auth.visible_agencies(s, by_email["analyst@hanoi.gov.vn"]) == {"HN", "P-HK"}
+        assert agencies.visible_codes(s, by_email["admin@hanoi.gov.vn"].agency_id) is None
+        assert agencies.visible_codes(s, by_email["official@hoankiem.gov.vn"].agency_id) == {"P-HK"}
+        assert agencies.visible_codes(s, by_email["analyst@hanoi.gov.vn"].agency_id) == {"HN", "P-HK"}

@@ -12,8 +12,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
 
 from survey import db
-from survey.demo import seed_demo
 from survey.models import AnswerCount, Response, ScoreSum
+from survey.transfer.demo import seed_demo
 from tests.conftest import IN_CI
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from survey import db
+from survey.domain import accounts
 from survey.models import Response
 from tests.browser import chromium, live_server
 
@@ -65,13 +66,12 @@ def test_a_mistake_is_shown_and_the_answers_kept(app, counter_path, browser):
 
 @pytest.fixture
 def staffed(app, counter):
-    from survey import auth
-    from survey.demo import seed_demo
+    from survey.transfer.demo import seed_demo
 
     with app.app_context():
         seed_demo(db.session(), months=2, per_month=80, seed=2)
-        auth.create_user(db.session(), "officer@hanoi.gov.vn", "officer", "correct horse battery", "P-HK")
-        auth.create_user(db.session(), "official@hanoi.gov.vn", "official", "correct horse battery", "HN")
+        accounts.create_user(db.session(), "officer@hanoi.gov.vn", "officer", "correct horse battery", "P-HK")
+        accounts.create_user(db.session(), "official@hanoi.gov.vn", "official", "correct horse battery", "HN")
         db.session().commit()
     return app
 

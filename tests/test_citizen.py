@@ -250,7 +250,7 @@ def test_racing_submissions_on_one_token_store_one_response(app, counter):
 def test_rate_limit_gives_a_friendly_page(make_app, counter):
     app = make_app(RATELIMIT_ENABLED=True, CITIZEN_POST_RATE_LIMIT="2 per minute")
     client = app.test_client()
-    from survey import signing
+    from survey.domain import signing
 
     with app.app_context():
         path = signing.counter_url("HK-01").removeprefix(app.config["BASE_URL"])

@@ -10,9 +10,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from survey import auth, db, insights, registry, responses
-from survey.demo import seed_demo
+from survey import db
+from survey.domain import accounts, catalog, responses
 from survey.models import Agency
+from survey.reporting import insights
+from survey.transfer.demo import seed_demo
 from tests.test_auth import PASSWORD, login
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -38,7 +40,7 @@ def demo(app):
         s = db.session()
         seed_demo(s, months=3, per_month=150, seed=5, now=NOW)
         for name, (role, agency) in ACCOUNTS.items():
-            auth.create_user(s, f"{name}@hanoi.gov.vn", role, PASSWORD, agency)
+            accounts.create_user(s, f"{name}@hanoi.gov.vn", role, PASSWORD, agency)
         s.commit()
     return app
 
@@ -148,7 +150,7 @@ def test_charts_are_cached_and_refreshed_when_the_month_changes(demo):
         responses.record_response(
             s,
             responses.Submission(
-                definition=registry.catalog().get("sipas"),
+                definition=catalog.current().get("sipas"),
                 agency_id=agency_id,
                 channel="paper",
                 submission_key="k-new-response-1",

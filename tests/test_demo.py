@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import delete, func, inspect, select
 
 from survey import db
-from survey.demo import seed_demo
 from survey.models import Agency, Answer, Counter, Interaction, QuestionnaireVersion, Response, Service
+from survey.transfer.demo import seed_demo
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 3, 18, 3, 0, tzinfo=UTC)  # Wednesday 18 March 2026, 10:00 in Hà Nội

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from questionnaires import load_catalog
-from survey import forms
+from survey.web.citizen import forms
 from tests.conftest import fresh_database_url
 
 CATALOG = load_catalog()

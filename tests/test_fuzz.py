@@ -41,10 +41,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from questionnaires import load_catalog
-from survey import db, signing
+from survey import db
 from survey.config import DEFAULTS
+from survey.domain import signing
 from survey.models import Agency, Answer, AnswerCount, Counter, Interaction, Response, ScoreSum, utcnow
-from survey.transfer import columns, item_columns
+from survey.transfer.layout import columns, item_columns
 from tests.conftest import fresh_database_url, hidden_fields
 from tests.test_api import conforms, make_key
 

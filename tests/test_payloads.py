@@ -11,9 +11,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from survey import auth, db, signing
-from survey.demo import seed_demo
+from survey import db
+from survey.domain import accounts, signing
 from survey.models import Answer, Counter
+from survey.transfer.demo import seed_demo
 from tests.conftest import hidden_fields
 from tests.test_admin import post_form
 from tests.test_auth import PASSWORD, login
@@ -32,7 +33,7 @@ def hostile(app):
     with app.app_context():
         s = db.session()
         seed_demo(s, months=2, per_month=60, seed=7, now=NOW)
-        auth.create_user(s, "admin@hanoi.gov.vn", "admin", PASSWORD)
+        accounts.create_user(s, "admin@hanoi.gov.vn", "admin", PASSWORD)
         s.commit()
         counter = s.scalar(select(Counter).where(Counter.agency.has(code="P-HK")).order_by(Counter.code))
         path = signing.counter_url(counter.code).removeprefix(app.config["BASE_URL"])

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from survey import db
+from survey.domain.reference import ReferenceImportError, Row, import_reference, parse_csv
 from survey.models import Agency, Counter, Service
-from survey.reference import ReferenceImportError, Row, import_reference, parse_csv
 
 AGENCY_HEADER = "code,name,level,parent_code\n"
 SERVICE_HEADER = "code,name,field,processing_days\n"

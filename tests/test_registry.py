@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from questionnaires import DEFAULT_DIR
 from survey import db
+from survey.domain.catalog import ImmutableVersionError
 from survey.models import QuestionnaireVersion
-from survey.registry import ImmutableVersionError
 from tests.test_citizen import send
 
 

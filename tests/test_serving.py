@@ -15,7 +15,7 @@ import brotli
 import pytest
 import redis
 
-from survey import serving
+from survey.web import serving
 from tests.conftest import IN_CI, hidden_fields
 from tests.test_citizen import send
 
@@ -107,7 +107,7 @@ def test_https_behind_a_proxy(make_app, counter):
 
 
 def test_rate_limits_key_on_the_forwarded_client_address(make_app, counter):
-    from survey import signing
+    from survey.domain import signing
 
     app = make_app(RATELIMIT_ENABLED=True, CITIZEN_POST_RATE_LIMIT="1 per minute", PROXY_COUNT=1)
     with app.app_context():
@@ -124,7 +124,7 @@ def test_rate_limits_key_on_the_forwarded_client_address(make_app, counter):
 
 def test_without_a_trusted_proxy_forwarded_headers_are_ignored(make_app, counter):
     app = make_app(RATELIMIT_ENABLED=True, CITIZEN_POST_RATE_LIMIT="1 per minute")
-    from survey import signing
+    from survey.domain import signing
 
     with app.app_context():
         path = signing.counter_url("HK-01").removeprefix(app.config["BASE_URL"])
@@ -189,7 +189,7 @@ def redis_url():
 
 def test_rate_limits_are_shared_between_servers_through_redis(make_app, counter, redis_url):
     """Two app servers counting in one Redis: the limit holds across them."""
-    from survey import signing
+    from survey.domain import signing
 
     settings = {
         "RATELIMIT_ENABLED": True,

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from questionnaires import load_catalog
 from survey import db
 from survey.models import Agency, Answer, AnswerCount, Counter, QuestionnaireVersion, Response, ScoreSum, Service
-from survey.transfer import columns, item_columns
+from survey.transfer.layout import columns, item_columns
 
 CATALOG = load_catalog()
 ITEMS = item_columns([CATALOG.get("sipas", 1), CATALOG.get("quay-nhanh", 1)])

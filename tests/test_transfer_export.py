@@ -14,8 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import delete, select
 
-from survey import db, registry, responses, transfer_export
+from survey import db
+from survey.domain import catalog, responses
 from survey.models import Agency, Answer, AnswerCount, Response, ScoreSum
+from survey.transfer import exports
 from tests.test_transfer import HEADER, QUICK_ROW, SIPAS_ROW, counts, import_file, stored, write_csv
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -45,7 +47,7 @@ def store(app, at: datetime, comment: str | None, agency: str = "P-HK") -> None:
     with app.app_context():
         s = db.session()
         agency_id = s.scalar(select(Agency.id).where(Agency.code == agency))
-        sub = responses.Submission(registry.catalog().get("sipas", 1), agency_id, "qr", f"key-{at.timestamp()}",
+        sub = responses.Submission(catalog.current().get("sipas", 1), agency_id, "qr", f"key-{at.timestamp()}",
                                    {"TC1": 4}, comment, submitted_at=at)  # fmt: skip
         assert responses.record_response(s, sub) is responses.Outcome.STORED
         s.commit()
@@ -221,7 +223,7 @@ def test_failure_midway_keeps_the_previous_file(month_of_data, runner, tmp_path,
     out = tmp_path / "out" / "responses.csv"
     out.parent.mkdir()
     out.write_text("last month's file")
-    monkeypatch.setattr(transfer_export, "export_rows", broken)
+    monkeypatch.setattr(exports, "export_rows", broken)
     result = runner.invoke(args=["export-responses", "--month", "2026-01", "--format", "csv", "--out", str(out)])
     assert result.exit_code != 0
     assert list(out.parent.iterdir()) == [out] and out.read_text() == "last month's file"

@@ -1,0 +1,30 @@
+"""Reference data (agencies, services, counters) from CSV files."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from survey import db
+from survey.domain.reference import COLUMNS, ReferenceImportError, import_csv, read_text
+
+reference_cli = AppGroup("reference", help="Reference data: agencies, services and counters.")
+
+
+@reference_cli.command("import")
+@click.option("--kind", type=click.Choice(sorted(COLUMNS)), required=True, help="What the file holds.")
+@click.argument("file", type=click.Path(dir_okay=False))
+def import_command(kind: str, file: str) -> None:
+    """Import a CSV file of agencies, services or counters: every row, or nothing if any row is bad."""
+    session = db.session()
+    try:
+        result = import_csv(session, kind, read_text(file))
+    except ReferenceImportError as exc:
+        session.rollback()
+        if len(exc.errors) == 1 and not exc.errors[0].line:
+            raise click.ClickException(exc.errors[0].reason) from None
+        for error in exc.errors:
+            click.echo(click.style(str(error), fg="red"), err=True)
+        raise click.ClickException(f"{len(exc.errors)} error(s) in {file}; nothing was imported.") from None
+    session.commit()
+    click.echo(result.summary())

@@ -1,0 +1,1 @@
+"""Rules and storage: no request, no forms, no blueprints."""

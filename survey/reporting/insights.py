@@ -1,0 +1,220 @@
+"""What the dashboard shows, assembled from the database and the analysis library, and cached.
+
+The cache key of every piece carries a data version: the number of scored responses in each month
+involved, the targets and the agencies. A new response, an import or an edited target changes it,
+so nothing stale is ever served and nothing needs explicit invalidation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import pandas as pd
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from analysis.hierarchy import hierarchy_order
+from analysis.periods import parse_month, previous_month
+from survey.domain import catalog
+from survey.extensions import cache
+from survey.models import Agency, ScoreSum, Target
+from survey.reporting import frames
+from survey.reporting.monthly import monthly_report
+
+TREND_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The month, questionnaire and agency block a page, chart or pack is about (agency None: ALL)."""
+
+    month: str
+    questionnaire: str
+    agency: str | None
+
+    def query(self) -> dict:
+        return {"month": self.month, "questionnaire": self.questionnaire, "agency": self.agency or "ALL"}
+
+
+class SelectionError(ValueError):
+    """A parameter that names nothing the user may see."""
+
+
+def trend_months(month: str) -> list[str]:
+    months = [month]
+    while len(months) < TREND_MONTHS:
+        months.append(previous_month(months[-1]))
+    return months[::-1]
+
+
+def default_month(session: Session) -> str:
+    months = frames.months_with_responses(session)
+    return months[0] if months else pd.Timestamp.now(tz=current_app.config["TIMEZONE"]).strftime("%Y-%m")
+
+
+def selection(session: Session, args, visible: set[str] | None, root: str | None) -> Selection:
+    """Read month, questionnaire and agency from request arguments, within what the user may see."""
+    try:
+        month = parse_month(args.get("month") or default_month(session))
+    except ValueError as exc:
+        raise SelectionError(str(exc)) from None
+    questionnaire = args.get("questionnaire") or current_app.config["DEFAULT_QUESTIONNAIRE"]
+    if catalog.current().get(questionnaire) is None:
+        raise SelectionError(f"unknown questionnaire {questionnaire!r}")
+    agency = args.get("agency") or root
+    if agency == "ALL":
+        agency = None
+    if agency is None and visible is not None:
+        raise SelectionError("outside your agencies")
+    if agency is not None:
+        if visible is not None and agency not in visible:
+            raise SelectionError("outside your agencies")
+        if session.scalar(select(Agency.id).where(Agency.code == agency)) is None:
+            raise SelectionError(f"no agency {agency!r}")
+    return Selection(month, questionnaire, agency)
+
+
+def data_version(session: Session, sel: Selection) -> str:
+    """A digest of everything the selection's figures depend on."""
+    periods = [pd.Timestamp(f"{m}-01").date() for m in trend_months(sel.month)]
+    totals = session.execute(
+        select(ScoreSum.period, func.sum(ScoreSum.n))
+        .where(ScoreSum.scope == "OVERALL", ScoreSum.period.in_(periods))
+        .group_by(ScoreSum.period)
+        .order_by(ScoreSum.period)
+    ).all()
+    targets = session.execute(
+        select(Target.code, Target.value, Target.period_start, Target.period_end, Target.active).order_by(Target.code)
+    ).all()
+    agencies = session.execute(select(func.count(Agency.id), func.max(Agency.id))).one()
+    text = repr((sel, totals, targets, tuple(agencies)))
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def cached(kind: str, sel: Selection, version: str, build):
+    """The cached value of one piece for the selection and data version, built when missing."""
+    key = f"{kind}:{sel.month}:{sel.questionnaire}:{sel.agency or 'ALL'}:{version}"
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value)
+    return value
+
+
+def figures(session: Session, sel: Selection) -> dict:
+    """The month's table for the block and its subtree, the block's 12-month trend and volumes."""
+    from analysis.trend import trend_table, volume_table
+
+    table = monthly_report(session, sel.month, questionnaire=sel.questionnaire, agency=sel.agency)
+    months = trend_months(sel.month)
+    counts = frames.month_counts(session, months, sel.questionnaire, by_service=False)
+    scores = frames.month_scores(session, months, sel.questionnaire, by_service=False)
+    agencies, targets = frames.agencies_frame(session), frames.targets_frame(session)
+    trend = trend_table(
+        counts,
+        scores,
+        catalog.current(),
+        agencies,
+        targets,
+        months,
+        questionnaire=sel.questionnaire,
+        agency=sel.agency,
+    )
+    interactions = frames.interactions_frame(session, months, current_app.config["TIMEZONE"])
+    volume = volume_table(
+        scores, months, agencies=agencies, agency=sel.agency, questionnaire=sel.questionnaire, interactions=interactions
+    )
+    return {
+        "table": table,
+        "trend": trend,
+        "targets": targets,
+        "agencies": agencies,
+        "volume": volume,
+        "agency_name": agency_name(session, sel.agency),
+    }
+
+
+def chart_data(name: str, figures: dict, sel: Selection) -> dict:
+    """What one chart of the selection draws (analysis.charts.chart_data with the selection's context)."""
+    from analysis import charts
+
+    return charts.chart_data(
+        name,
+        figures["table"],
+        figures["trend"],
+        figures["targets"],
+        agencies=figures["agencies"],
+        agency=sel.agency,
+        agency_name=figures["agency_name"],
+        questionnaire=sel.questionnaire,
+        catalog=catalog.current(),
+        volume=figures["volume"],
+    )
+
+
+def agency_choices(session: Session, visible: set[str] | None) -> list[tuple[str, str, int]]:
+    """(code, name, depth) of the agencies a user may pick, parents before children."""
+    agencies = frames.agencies_frame(session)
+    names = dict(zip(agencies["code"], agencies["name"], strict=True))
+    parents = dict(zip(agencies["code"], agencies["parent_code"], strict=True))
+    order = hierarchy_order(agencies)
+    shown = [c for c in order if visible is None or c in visible]
+
+    def depth(code: str) -> int:
+        d = 0
+        while parents.get(code) and (visible is None or parents[code] in visible):
+            code, d = parents[code], d + 1
+        return d
+
+    return [(c, names[c], depth(c)) for c in shown]
+
+
+def agency_name(session: Session, code: str | None) -> str:
+    if code is None:
+        return "Tất cả cơ quan"
+    return session.scalar(select(Agency.name).where(Agency.code == code)) or code
+
+
+def report_pack(session: Session, sel: Selection, fmt: str, figures: dict | None = None) -> bytes:
+    """The monthly report pack of a selection: a Vietnamese PDF, or the workbook with the same tables."""
+    from analysis import output, reportpack
+
+    figures = figures or cached_figures(session, sel)[0]
+    notes = output.report_notes(figures["table"], catalog.current(), figures["targets"], sel.month)
+    if fmt == "pdf":
+        return reportpack.build_report_pdf(
+            figures["table"],
+            figures["trend"],
+            notes,
+            agency_name=figures["agency_name"],
+            month=sel.month,
+            agencies=figures["agencies"],
+            catalog=catalog.current(),
+            volume=figures["volume"],
+        )
+    return reportpack.build_report_xlsx(figures["table"], figures["trend"], notes, volume=figures["volume"])
+
+
+def cached_figures(session: Session, sel: Selection) -> tuple[dict, str]:
+    """The figures of a selection through the cache, with the data version they were built at."""
+    version = data_version(session, sel)
+    return cached("figures", sel, version, lambda: figures(session, sel)), version
+
+
+def overview(figures: dict, sel: Selection) -> tuple[dict | None, pd.DataFrame, list[str]]:
+    """The block's overall row, the overall rows of the agencies below it, and the status columns."""
+    table = figures["table"]
+    overall = table[(table["level"] == "overall") & (table["service_code"] == "ALL")]
+    block = sel.agency or "ALL"
+    mine = overall[overall["agency_code"] == block]
+    headline = mine.iloc[0].to_dict() if len(mine) else None
+    statuses = [c for c in table.columns if c.startswith("status_")]
+    return headline, overall[overall["agency_code"] != block], statuses
+
+
+def display_table(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """A frame as header and rows of text for an HTML table (blank for missing values)."""
+    shown = frame.astype(object).where(frame.notna(), "")
+    return [str(c) for c in frame.columns], [[str(v) for v in row] for row in shown.itertuples(index=False)]

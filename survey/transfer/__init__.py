@@ -1,0 +1,1 @@
+"""Responses in and out: import, export, backup, demo data."""

@@ -1,0 +1,228 @@
+"""The wide file layout of responses, shared by imports and exports: one row per response, one column per item.
+
+An export re-imports cleanly: both sides use these columns, in this order, with the item columns
+between ``channel`` and ``comment``. ``RowChecker`` says whether a row of the layout can be stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from questionnaires import Definition, Scale
+from survey.domain import catalog, rollup
+from survey.domain.reference import RowError
+from survey.domain.responses import CONTROL_CHARACTERS  # the web form's rule for a comment
+from survey.models import Agency, Counter, Service, utcnow
+
+LEADING = ("submitted_at", "agency_code", "service_code", "counter_code", "questionnaire", "version", "channel")
+COMMENT = "comment"
+REQUIRED = ("submitted_at", "agency_code", "questionnaire", "version")
+# The comment is stored as an answer under this code, with its text and no value (survey.responses).
+COMMENT_ITEM = "COMMENT"
+DEFAULT_CHANNEL = "paper"
+CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+WHOLE = re.compile(r"^-?[0-9]+$")
+MAX_REPORTED = 200  # a file of a million bad rows must not hold a million messages in memory
+TIME_EXAMPLE = "e.g. 2026-01-31T23:30 (Hà Nội time) or 2026-01-31T16:30:00+00:00"
+
+
+def local_zone() -> ZoneInfo:
+    """The time zone of naive timestamps and of reporting months."""
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def item_columns(definitions: Iterable[Definition]) -> list[str]:
+    """The union of the definitions' item codes, each definition's in form order, definitions by (id, version)."""
+    codes: dict[str, None] = {}
+    for definition in sorted(definitions, key=lambda d: d.key):
+        codes.update(dict.fromkeys(item.code for item in definition.items))
+    return list(codes)
+
+
+def columns(items: Iterable[str]) -> list[str]:
+    """Every column of a file holding these item columns."""
+    return [*LEADING, *items, COMMENT]
+
+
+def submission_key(digest: str, line: int) -> str:
+    """The key of a file's row: the same file imported again gives the same keys, so nothing twice."""
+    return "imp-" + hashlib.sha256(f"{digest}:{line}".encode()).hexdigest()[:40]
+
+
+class Problems:
+    """The bad rows found so far: every one counted, the first MAX_REPORTED kept."""
+
+    def __init__(self) -> None:
+        self.shown: list[RowError] = []
+        self.total = 0
+
+    def add(self, line: int, column: str, reason: str) -> None:
+        self.total += 1
+        if len(self.shown) < MAX_REPORTED:
+            self.shown.append(RowError(line, column, reason))
+
+
+@dataclass(frozen=True)
+class Record:
+    """A valid row, ready to be written."""
+
+    definition: Definition
+    version_id: int
+    agency_id: int
+    service_id: int | None
+    counter_id: int | None
+    channel: str
+    submitted_at: datetime
+    answers: dict[str, int]
+    comment: str | None
+    submission_key: str
+
+    def row(self) -> dict:
+        """The values of its ``responses`` row."""
+        return {
+            "questionnaire_version_id": self.version_id,
+            "agency_id": self.agency_id,
+            "counter_id": self.counter_id,
+            "service_id": self.service_id,
+            "interaction_id": None,
+            "channel": self.channel,
+            "submitted_at": self.submitted_at,
+            "submission_key": self.submission_key,
+        }
+
+    def entry(self) -> rollup.Entry:
+        return rollup.Entry(
+            self.definition, self.version_id, self.agency_id, self.service_id, self.submitted_at, self.answers
+        )
+
+
+def describe_scale(scale: Scale) -> str:
+    """A scale's values as a reader expects them: 1–5, or 0, 2, 4 when not consecutive."""
+    values = sorted(scale.values)
+    if values == list(range(values[0], values[-1] + 1)):
+        return f"{values[0]}–{values[-1]}"
+    return ", ".join(map(str, values))
+
+
+class RowChecker:
+    """Turns the values of a row into a Record, or reports on Problems why it cannot be stored."""
+
+    def __init__(self, session: Session, digest: str):
+        self.agencies = dict(session.execute(select(Agency.code, Agency.id)).all())
+        self.agency_codes = {agency_id: code for code, agency_id in self.agencies.items()}
+        self.services = dict(session.execute(select(Service.code, Service.id)).all())
+        self.counters = {c: (i, a) for c, i, a in session.execute(select(Counter.code, Counter.id, Counter.agency_id))}
+        self.catalog = catalog.current()
+        self.item_codes = {item.code for d in self.catalog for item in d.items}
+        self.items: list[str] = []
+        self.zone, self.now, self.digest = local_zone(), utcnow(), digest
+
+    def use_columns(self, names: list[str]) -> None:
+        """Read the item columns that the header names, in its order."""
+        self.items = [n for n in names if n in self.item_codes]
+
+    def check(self, line: int, values: dict[str, str], problems: Problems) -> Record | None:
+        """The row as a Record, or None when anything is wrong with it (each problem reported)."""
+        before = problems.total
+
+        def fail(column: str, reason: str) -> None:
+            problems.add(line, column, reason)
+
+        moment = self._moment(values["submitted_at"], fail)
+        agency_id, service_id, counter_id = self._places(values, fail)
+        definition = self._definition(values["questionnaire"], values["version"], fail)
+        channel = values.get("channel") or DEFAULT_CHANNEL
+        if not CHANNEL.match(channel):
+            fail("channel", f"{channel!r} is not a short lowercase word (a-z, digits and _, at most 32)")
+        answers = self._answers(values, definition, fail) if definition else {}
+        comment = self._comment(values.get(COMMENT, ""), definition, fail) if definition else None
+        if problems.total > before:
+            return None
+        return Record(definition, catalog.version_id(definition), agency_id, service_id, counter_id, channel,
+                      moment, answers, comment, submission_key(self.digest, line))  # fmt: skip
+
+    def _moment(self, text: str, fail) -> datetime | None:
+        if not text:
+            fail("submitted_at", "is empty")
+            return None
+        try:
+            moment = datetime.fromisoformat(text)
+            if moment.tzinfo is None:  # a paper form's date and time were written in local time
+                moment = moment.replace(tzinfo=self.zone)
+            moment = moment.astimezone(UTC)
+        except (ValueError, OverflowError):
+            fail("submitted_at", f"{text!r} is not an ISO 8601 date and time ({TIME_EXAMPLE})")
+            return None
+        if moment > self.now:
+            fail("submitted_at", f"{text} is in the future")
+        return moment
+
+    def _places(self, values: dict[str, str], fail) -> tuple[int | None, int | None, int | None]:
+        agency, service, counter = values["agency_code"], values.get("service_code"), values.get("counter_code")
+        agency_id = self.agencies.get(agency)
+        if not agency:
+            fail("agency_code", "is empty")
+        elif agency_id is None:
+            fail("agency_code", f"no agency {agency!r} in the database")
+        service_id = self.services.get(service) if service else None
+        if service and service_id is None:
+            fail("service_code", f"no service {service!r} in the database")
+        counter_id, owner = self.counters.get(counter, (None, None)) if counter else (None, None)
+        if counter and counter_id is None:
+            fail("counter_code", f"no counter {counter!r} in the database")
+        elif counter and agency_id is not None and owner != agency_id:
+            fail("counter_code", f"counter {counter!r} belongs to agency {self.agency_codes[owner]!r}, not {agency!r}")
+        return agency_id, service_id, counter_id
+
+    def _definition(self, questionnaire: str, version: str, fail) -> Definition | None:
+        if not questionnaire:
+            fail("questionnaire", "is empty")
+        elif self.catalog.get(questionnaire) is None:
+            fail("questionnaire", f"unknown questionnaire {questionnaire!r} ({', '.join(self.catalog.ids())})")
+        elif not WHOLE.match(version):
+            fail("version", f"{version!r} is not a version number" if version else "is empty")
+        elif (definition := self.catalog.get(questionnaire, int(version))) is None:
+            known = ", ".join(str(d.version) for d in self.catalog if d.id == questionnaire)
+            fail("version", f"{questionnaire} has no version {version} (versions: {known})")
+        else:
+            return definition
+        return None
+
+    def _answers(self, values: dict[str, str], definition: Definition, fail) -> dict[str, int]:
+        answers, bad = {}, False
+        for code in self.items:
+            text = values[code]
+            item = definition.item(code) if text else None
+            if not text:
+                continue
+            if item is None:
+                fail(code, f"not an item of {definition.id} v{definition.version}; leave it blank")
+            elif not WHOLE.match(text) or int(text) not in item.scale.values:
+                fail(code, f"{text} is not a value of the {item.scale.id} scale ({describe_scale(item.scale)})")
+            else:
+                answers[code] = int(text)
+                continue
+            bad = True
+        if not bad and not any(c.code in answers for c in definition.criteria):
+            fail("answers", f"no criterion of {definition.id} v{definition.version} is answered; one at least")
+        return answers
+
+    def _comment(self, text: str, definition: Definition, fail) -> str | None:
+        if not text:
+            return None
+        if definition.comment is None:
+            fail(COMMENT, f"{definition.id} v{definition.version} asks no comment; leave it blank")
+        elif len(text) > definition.comment_max_length:
+            fail(COMMENT, f"longer than {definition.comment_max_length} characters")
+        elif CONTROL_CHARACTERS.search(text):
+            fail(COMMENT, "contains control characters")
+        return text

@@ -1,0 +1,109 @@
+"""Staff sign-in: log in and out, change password; the staff home page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from survey import db
+from survey.domain import accounts
+from survey.domain.accounts import MIN_PASSWORD
+from survey.extensions import limiter
+from survey.models import utcnow
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+    new = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, max=200, message=_l("At least %(n)s characters.", n=MIN_PASSWORD)),
+        ],
+    )
+    confirm = PasswordField(
+        _l("New password again"), validators=[EqualTo("new", message=_l("The two new passwords differ."))]
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["csrf_token"] = generate_csrf
+    app.register_blueprint(bp)
+    app.add_url_rule("/", "home", home)
+
+
+def _next_url() -> str:
+    target = request.args.get("next", "")
+    # Only a path on this site: never an open redirect to another host.
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+def home():
+    """Staff start here: the login page, or the sections their role opens."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return render_template("home.html")
+
+
+@bp.get("/login")
+def login():
+    return render_template("auth/login.html", form=LoginForm())
+
+
+@bp.post("/login")
+@limiter.limit(lambda: "10 per minute;50 per hour", methods=["POST"])
+def login_post():
+    form = LoginForm()
+    if not form.validate():
+        return render_template("auth/login.html", form=form), 422
+    user = accounts.authenticate(db.session(), form.email.data, form.password.data)
+    if user is None:
+        flash(_l("Wrong e-mail or password."), "error")
+        return render_template("auth/login.html", form=form), 401
+    user.last_login_at = utcnow()
+    db.session().commit()
+    login_user(user)
+    return redirect(_next_url(), 303)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    if not FlaskForm().validate():  # CSRF: a link on another site must not log anyone out
+        abort(400)
+    logout_user()
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.get("/password")
+@login_required
+def password():
+    return render_template("auth/password.html", form=PasswordForm())
+
+
+@bp.post("/password")
+@login_required
+def password_post():
+    form = PasswordForm()
+    valid = form.validate()
+    if valid and not accounts.password_matches(current_user, form.current.data):
+        form.current.errors = [_l("This is not your current password.")]
+        valid = False
+    if not valid:
+        return render_template("auth/password.html", form=form), 422
+    accounts.set_password(current_user, form.new.data)
+    db.session().commit()
+    flash(_l("Your password has been changed."), "info")
+    return redirect("/", 303)

@@ -1,0 +1,160 @@
+"""The citizen's pages: the questionnaire opened from a QR code, and the thank-you page."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+
+from survey import db
+from survey.domain import responses, signing
+from survey.extensions import limiter
+from survey.models import Interaction
+from survey.web.citizen import forms
+from survey.web.qrcode import qr_svg
+
+bp = Blueprint("citizen", __name__)
+
+
+def citizen_post_limit() -> str:
+    return current_app.config["CITIZEN_POST_RATE_LIMIT"]
+
+
+def _signed_counter(counter_code: str) -> responses.Place:
+    if not signing.valid_counter_signature(counter_code, request.args.get("s")):
+        abort(404)
+    counter = responses.active_counter(db.session(), counter_code)
+    if counter is None:
+        abort(404)
+    return counter
+
+
+def _open_interaction(token: str) -> Interaction:
+    interaction = responses.interaction_by_token(db.session(), token)
+    if interaction is None:
+        abort(404)
+    if not responses.is_open(interaction):
+        abort(410)
+    return interaction
+
+
+# A counter's fresh page (no answer, no error) is the same for every citizen but for its CSRF token and
+# submission key: it is rendered once per address and locale with slots for them, then filled in.
+# Random per process: no name an administrator types can contain them and be filled in instead.
+_CSRF_SLOT, _KEY_SLOT = f"csrf{secrets.token_hex(16)}", f"key{secrets.token_hex(16)}"
+_FRESH_PAGES: dict[tuple, tuple[object, str]] = {}
+_FRESH_PAGES_LIMIT = 2048  # pages per process (counters × locales × addresses; about 20 KB each); then start over
+
+
+def _render(form: forms.CitizenForm, agency, counter, status: int = 200):
+    if not forms.SUBMISSION_KEY.match(form.submission_key.data or ""):
+        form.submission_key.data = responses.new_submission_key()
+    html = render_template(
+        "citizen/form.html",
+        form=form,
+        definition=form.definition,
+        agency=agency,
+        counter=counter,
+        action=request.full_path.rstrip("?"),
+    )
+    return html, status
+
+
+def _fresh(definition, agency, counter):
+    """A counter's page not yet answered, from the per-process cache of fresh pages."""
+    locale = str(get_locale())
+    key = (definition.id, definition.version, locale, request.full_path, agency.name, counter and counter.name)
+    cached = _FRESH_PAGES.get(key)
+    if cached is None or cached[0] is not definition:
+        form = forms.bind(definition, locale)
+        if "csrf_token" in form:
+            form.csrf_token.current_token = _CSRF_SLOT
+        form.submission_key.data = _KEY_SLOT
+        if len(_FRESH_PAGES) >= _FRESH_PAGES_LIMIT:
+            _FRESH_PAGES.clear()
+        cached = _FRESH_PAGES[key] = (definition, _render(form, agency, counter)[0])
+    page = cached[1].replace(_KEY_SLOT, responses.new_submission_key(), 1)
+    if _CSRF_SLOT in page:
+        page = page.replace(_CSRF_SLOT, generate_csrf(), 1)
+    return page
+
+
+def _submit(definition, agency, counter, channel: str, interaction: Interaction | None = None):
+    posted = forms.read(definition, str(get_locale()), request.form, request.files)
+    if isinstance(posted, forms.CitizenForm):
+        return _render(posted, agency, counter, 422)
+    outcome = responses.record_response(
+        db.session(),
+        responses.Submission(
+            definition=definition,
+            agency_id=agency.id,
+            channel=channel,
+            submission_key=posted.submission_key,
+            answers=posted.answers,
+            comment=posted.comment,
+            counter_id=counter.id if counter else None,
+            service_id=interaction.service_id if interaction else None,
+            interaction_id=interaction.id if interaction else None,
+        ),
+    )
+    if outcome is responses.Outcome.TOKEN_USED:
+        db.session().rollback()
+        abort(410)
+    db.session().commit()
+    return redirect(url_for("citizen.thanks"), 303)
+
+
+@bp.get("/q/<counter_code>")
+def counter_form(counter_code: str):
+    counter = _signed_counter(counter_code)
+    definition = responses.questionnaire_for(counter.agency, counter)
+    return _fresh(definition, counter.agency, counter)
+
+
+@bp.post("/q/<counter_code>")
+@limiter.limit(citizen_post_limit)
+def submit_counter_form(counter_code: str):
+    counter = _signed_counter(counter_code)
+    definition = responses.questionnaire_for(counter.agency, counter)
+    return _submit(definition, counter.agency, counter, "qr")
+
+
+@bp.get("/t/<token>")
+def token_form(token: str):
+    interaction = _open_interaction(token)
+    definition = responses.questionnaire_for(interaction.agency, interaction.counter)
+    # Each one-time link has its own address: its page is rendered afresh, not kept in the cache.
+    return _render(forms.bind(definition, str(get_locale())), interaction.agency, interaction.counter)
+
+
+@bp.post("/t/<token>")
+@limiter.limit(citizen_post_limit)
+def submit_token_form(token: str):
+    interaction = responses.interaction_by_token(db.session(), token)
+    if interaction is None:
+        abort(404)
+    if interaction.used_at is not None:
+        # A retry of the very submission that used the token is acknowledged again.
+        if responses.answered_with(db.session(), interaction, request.form.get("submission_key")):
+            return redirect(url_for("citizen.thanks"), 303)
+        abort(410)
+    if not responses.is_open(interaction):
+        abort(410)
+    definition = responses.questionnaire_for(interaction.agency, interaction.counter)
+    return _submit(definition, interaction.agency, interaction.counter, "token", interaction)
+
+
+@bp.get("/t/<token>/qr.svg")
+def token_qr(token: str):
+    """The QR code of a one-time link, for the one-stop software to print on a receipt or show on a screen."""
+    _open_interaction(token)
+    svg = qr_svg(signing.external_url("citizen.token_form", token=token))
+    # no-store: once the token is used the image must give way to 410, not linger in a cache.
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/thanks")
+def thanks():
+    return render_template("citizen/thanks.html")

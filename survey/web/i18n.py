@@ -1,0 +1,68 @@
+"""Translations: Vietnamese by default, English on request (?lang=en, remembered in a cookie)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, current_app, request, url_for
+from flask_babel import get_locale
+
+from survey.extensions import babel
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+LANG_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if candidate in languages:
+            return candidate
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def remember_locale(response):
+    """Keep an explicit ?lang= choice for the following pages."""
+    lang = request.args.get("lang")
+    if lang in current_app.config["LANGUAGES"] and request.cookies.get(LANG_COOKIE) != lang:
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=365 * 86400,
+            samesite="Lax",
+            httponly=True,
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        )
+    return response
+
+
+def compile_catalogs(directory: Path = TRANSLATIONS) -> None:
+    """Compile each messages.po whose messages.mo is missing or older."""
+    for po in directory.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as fh:
+            catalog = read_po(fh)
+        with mo.open("wb") as fh:
+            write_mo(fh, catalog)
+
+
+def template_helpers() -> dict:
+    def lang_url(lang: str) -> str:
+        args = {**(request.view_args or {}), **request.args.to_dict(), "lang": lang}
+        return url_for(request.endpoint, **args) if request.endpoint else f"?lang={lang}"
+
+    return {"current_locale": str(get_locale()), "lang_url": lang_url}
+
+
+def init_app(app: Flask) -> None:
+    try:
+        compile_catalogs()
+    except OSError as exc:  # a read-only install ships its compiled catalogs
+        app.logger.warning("Translations not compiled: %s", exc)
+    babel.init_app(app, locale_selector=select_locale)
+    app.after_request(remember_locale)
+    app.context_processor(template_helpers)
