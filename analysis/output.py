@@ -10,11 +10,11 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from analysis.cells import safe_cell
 from analysis.indices import EXTRA_COLUMNS, LEVELS, csv_columns
 from analysis.targets import targets_in_force
 from questionnaires import Catalog
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 NOTES_SHEET = "Ghi chú"
 DECIMAL_COLUMNS = {"pct_satisfied", "ci_low", "ci_high", "change", "response_rate"}
 FROZEN = "F2"  # header row and the columns that say whose figures a row holds (period … agency_name)
@@ -53,13 +53,6 @@ def report_notes(table: pd.DataFrame, catalog: Catalog, targets: pd.DataFrame, p
     rows = tuple(in_force[["code", "value", "description", "source"]].to_dict("records"))
     min_n = min((d.min_n for d in catalog if d.id in set(shown["questionnaire"])), default=30)
     return ReportNotes(period, tuple(names), rows, min_n)
-
-
-def safe_cell(value):
-    """Neutralise spreadsheet formula injection: text starting with = + - @ tab or CR gets a leading '."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _safe_text(frame: pd.DataFrame) -> pd.DataFrame:

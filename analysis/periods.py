@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 # Reports reach back to the month before the one asked for: keep every year in range for that.
@@ -55,6 +58,8 @@ def month_bounds(month: str, tz: str = LOCAL_TZ) -> tuple[datetime, datetime]:
 
 def local_period(series_utc: pd.Series, tz: str = LOCAL_TZ) -> pd.Series:
     """Return the local 'YYYY-MM' month of each instant (naive values are taken as UTC)."""
+    import pandas as pd  # the rest of this module is plain Python: the web app starts without pandas
+
     moments = pd.to_datetime(series_utc)
     if moments.dt.tz is None:
         moments = moments.dt.tz_localize("UTC")

@@ -7,10 +7,12 @@ rule serves the database, which sums these scores as responses arrive, and the p
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from questionnaires import Definition
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 OVERALL = "OVERALL"
 
@@ -34,6 +36,8 @@ def respondent_score_frame(definition: Definition, answers: pd.DataFrame) -> pd.
     ``answers`` holds one row per answered item (columns response_id, item_code, value); items that
     are not criteria of the definition, or values off their scale, are ignored.
     """
+    import pandas as pd  # respondent_scores, which the database path uses on every response, needs none
+
     criteria = pd.DataFrame(
         [(c.code, c.element, v, v in c.scale.satisfied) for c in definition.criteria for v in c.scale.values],
         columns=["item_code", "scope", "value", "satisfied"],

@@ -12,7 +12,6 @@ from analysis.periods import next_month, parse_month
 
 TARGET_COLUMNS = ["code", "value", "metric", "period_start", "period_end", "source", "description"]
 DEFAULT_TARGETS = Path(__file__).resolve().parent / "default_targets.csv"
-STATUSES = ("met", "not_met", "inconclusive", "insufficient")
 
 
 def _dates(column: pd.Series, name: str, required: bool) -> pd.Series:

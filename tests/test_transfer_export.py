@@ -47,7 +47,7 @@ def store(app, at: datetime, comment: str | None, agency: str = "P-HK") -> None:
     with app.app_context():
         s = db.session()
         agency_id = s.scalar(select(Agency.id).where(Agency.code == agency))
-        sub = responses.Submission(catalog.current().get("sipas", 1), agency_id, "qr", f"key-{at.timestamp()}",
+        sub = responses.Submission(catalog.current().get("sipas", 1), agency_id, "qr", f"key-{int(at.timestamp()):016d}",
                                    {"TC1": 4}, comment, submitted_at=at)  # fmt: skip
         assert responses.record_response(s, sub) is responses.Outcome.STORED
         s.commit()
@@ -84,7 +84,7 @@ def test_csv_export_matches_what_was_stored(month_of_data, runner, tmp_path):
     for r in rows:
         moment = datetime.fromisoformat(r["submitted_at"])
         assert moment.utcoffset().total_seconds() == 7 * 3600
-        answers = tuple(sorted((c, int(v)) for c, v in r.items() if c in set(HEADER[7:-1]) and v))
+        answers = tuple(sorted((c, int(v)) for c, v in r.items() if c in set(HEADER[7:-2]) and v))
         as_stored.append((moment.astimezone(UTC).isoformat(), r["agency_code"], r["service_code"] or None,
                           r["counter_code"] or None, r["questionnaire"], int(r["version"]), r["channel"], answers,
                           r["comment"] or None))  # fmt: skip
@@ -137,7 +137,16 @@ def test_agency_subtree_and_questionnaire(places, runner, tmp_path):
     assert agencies("--agency", "P-HK") == ["HK-TDP1", "P-HK"]
     assert agencies("--agency", "P-BD", "--questionnaire", "sipas") == ["P-BD"]
     result, out = export(runner, tmp_path, "2026-01", "csv", "--questionnaire", "quay-nhanh")
-    assert list(read_csv(out)[0]) == [*HEADER[:7], "QN_TC", "QN_TT", "QN_CC", "QN_KQ", "QN_PA", "comment"]
+    assert list(read_csv(out)[0]) == [
+        *HEADER[:7],
+        "QN_TC",
+        "QN_TT",
+        "QN_CC",
+        "QN_KQ",
+        "QN_PA",
+        "comment",
+        "submission_key",
+    ]
 
 
 @pytest.fixture
@@ -160,8 +169,8 @@ def test_xlsx_opens_and_its_cells_cannot_be_formulas(injections, runner, tmp_pat
     sheet = book.worksheets[0]
     assert sheet.title == "Khảo sát tại quầy"
     header = [c.value for c in sheet[1]]
-    assert header[:7] == HEADER[:7] and header[-1] == "comment"
-    comments = [row[-1] for row in sheet.iter_rows(min_row=2)]
+    assert header[:7] == HEADER[:7] and header[-2:] == ["comment", "submission_key"]
+    comments = [row[-2] for row in sheet.iter_rows(min_row=2)]
     assert [c.value for c in comments] == ["'" + c for c in INJECTIONS]
     assert {c.data_type for c in comments} == {"s"}
     first = [c.value for c in sheet[2]]
@@ -174,7 +183,7 @@ def test_parquet_keeps_text_as_text_and_items_as_nullable_integers(injections, r
     result, out = export(runner, tmp_path, "2026-01", "parquet")
     assert result.exit_code == 0, result.output
     table = pq.read_table(out)
-    assert table.column_names[:7] == HEADER[:7] and table.column_names[-1] == "comment"
+    assert table.column_names[:7] == HEADER[:7] and table.column_names[-2:] == ["comment", "submission_key"]
     assert table.schema.field("TC1").type == pa.int32() and table.schema.field("TC1").nullable
     assert table.schema.field("version").type == pa.string()
     assert table.column("comment").to_pylist() == INJECTIONS

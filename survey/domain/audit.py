@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from analysis.output import safe_cell
+from analysis.cells import safe_cell
 from survey.models import AuditEntry
 
 # What the log keeps of each kind of record (never a password hash or an API key hash).

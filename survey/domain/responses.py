@@ -1,10 +1,13 @@
-"""Recording a citizen's response: counted once, whatever the network or the citizen does."""
+"""Responses: the one writer (store), and what a citizen's page reads to offer its questionnaire.
+
+A response is counted once, whatever the network or the citizen does."""
 
 from __future__ import annotations
 
 import enum
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -42,6 +45,7 @@ class Submission:
 TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the shape of signing.new_token()
 SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}\Z")  # \Z: "$" would also match before a final newline
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not allowed in a comment
+COMMENT_ITEM = "COMMENT"  # a comment is stored as an answer under this code, with its text and no value
 
 
 def new_submission_key() -> str:
@@ -119,30 +123,46 @@ def questionnaire_for(agency: Agency | Place, counter: Counter | Place | None = 
     return known_questionnaires.get(current_app.config["DEFAULT_QUESTIONNAIRE"])
 
 
+class InvalidSubmission(ValueError):
+    """A submission its questionnaire version cannot hold: a caller let through what it should have refused."""
+
+
+def problems(sub: Submission) -> list[str]:
+    """What makes a submission unfit for its questionnaire version (nothing: it can be stored)."""
+    d, found = sub.definition, []
+    for code, value in sub.answers.items():
+        item = d.item(code)
+        if item is None:
+            found.append(f"{code} is not an item of {d.id} v{d.version}")
+        elif value not in item.scale.values:
+            found.append(f"{code}: {value!r} is not a value of the {item.scale.id} scale")
+    if not any(c.code in sub.answers for c in d.criteria):
+        found.append(f"no criterion of {d.id} v{d.version} is answered")
+    if sub.comment and d.comment is None:
+        found.append(f"{d.id} v{d.version} asks no comment")
+    elif sub.comment and (len(sub.comment) > d.comment_max_length or CONTROL_CHARACTERS.search(sub.comment)):
+        found.append("the comment is too long or holds control characters")
+    if not SUBMISSION_KEY.match(sub.submission_key or ""):
+        found.append("the submission key is malformed")
+    return found
+
+
 @cache
-def _insert_response(dialect: str):
-    """INSERT a response unless its submission key or interaction is taken, RETURNING its id (built once)."""
+def _insert_responses(dialect: str):
+    """INSERT responses unless their submission key or interaction is taken, RETURNING key and id (built once)."""
     table = Response.__table__
-    return db.insert_ignoring_conflicts(table, dialect).returning(table.c.id)
+    return db.insert_ignoring_conflicts(table, dialect).returning(table.c.submission_key, table.c.id)
 
 
-def record_response(session: Session, sub: Submission) -> Outcome:
-    """Write a response and its answers; the caller commits (or rolls back on TOKEN_USED).
+_MARK_USED = (
+    update(Interaction.__table__)
+    .where(Interaction.__table__.c.id == bindparam("interaction"))
+    .values(used_at=bindparam("at"))
+)
 
-    Unique constraints decide, not a read-then-write check: a submission_key seen before means the
-    same citizen retried, an interaction already answered means the token is spent.
-    """
-    version_id = catalog.version_id(sub.definition)
-    # Everything computed before the first write: on SQLite the write lock is held from the INSERT on.
-    totals = rollup.accumulate(
-        [rollup.Entry(sub.definition, version_id, sub.agency_id, sub.service_id, sub.submitted_at, sub.answers)]
-    )
-    rows = [
-        {"response_id": None, "item_code": code, "value": value, "text": None} for code, value in sub.answers.items()
-    ]
-    if sub.comment:
-        rows.append({"response_id": None, "item_code": "COMMENT", "value": None, "text": sub.comment})
-    response = {
+
+def _row(sub: Submission, version_id: int) -> dict:
+    return {
         "questionnaire_version_id": version_id,
         "agency_id": sub.agency_id,
         "counter_id": sub.counter_id,
@@ -152,16 +172,52 @@ def record_response(session: Session, sub: Submission) -> Outcome:
         "submitted_at": sub.submitted_at,
         "submission_key": sub.submission_key,
     }
-    response_id = session.execute(_insert_response(session.get_bind().dialect.name), response).scalar_one_or_none()
-    if response_id is None:
-        seen = session.scalar(select(Response.id).where(Response.submission_key == sub.submission_key))
-        return Outcome.DUPLICATE if seen is not None else Outcome.TOKEN_USED
-    if sub.interaction_id is not None:
-        session.execute(
-            update(Interaction).where(Interaction.id == sub.interaction_id).values(used_at=sub.submitted_at)
-        )
-    for row in rows:
-        row["response_id"] = response_id
-    session.execute(Answer.__table__.insert(), rows)  # Core executemany: no ORM bookkeeping per row
+
+
+def store(session: Session, submissions: Sequence[Submission]) -> list[Outcome]:
+    """Write responses: THE one way into the database (web, API, import and demo data); the caller commits.
+
+    Each submission is checked against its questionnaire version (InvalidSubmission otherwise), then
+    stored with its answers, its interaction marked used and the rollups updated, all in the caller's
+    transaction. Unique constraints decide, not a read-then-write check: a submission_key seen before is
+    a retry (DUPLICATE), an interaction already answered a spent token (TOKEN_USED).
+    """
+    if not submissions:
+        return []
+    keys = [sub.submission_key for sub in submissions]
+    if len(set(keys)) < len(keys):
+        raise InvalidSubmission("the same submission key twice in one call")
+    for sub in submissions:
+        if found := problems(sub):
+            raise InvalidSubmission(f"{sub.submission_key}: {'; '.join(found)}")
+    versions = [catalog.version_id(sub.definition) for sub in submissions]
+    entries = [rollup.Entry(s.definition, v, s.agency_id, s.service_id, s.submitted_at, s.answers)
+               for s, v in zip(submissions, versions, strict=True)]  # fmt: skip
+    # Everything computed before the first write: on SQLite the write lock is held from the INSERT on.
+    totals = rollup.accumulate(entries)
+    rows = [_row(s, v) for s, v in zip(submissions, versions, strict=True)]
+    ids = dict(session.execute(_insert_responses(session.get_bind().dialect.name), rows).all())
+    outcomes = [Outcome.STORED] * len(submissions)
+    if len(ids) < len(submissions):
+        refused = [key for key in keys if key not in ids]
+        seen = set(session.scalars(select(Response.submission_key).where(Response.submission_key.in_(refused))))
+        outcomes = [Outcome.STORED if k in ids else Outcome.DUPLICATE if k in seen else Outcome.TOKEN_USED
+                    for k in keys]  # fmt: skip
+        totals = rollup.accumulate(e for e, o in zip(entries, outcomes, strict=True) if o is Outcome.STORED)
+    stored = [s for s in submissions if s.submission_key in ids]
+    used = [{"interaction": s.interaction_id, "at": s.submitted_at} for s in stored if s.interaction_id is not None]
+    if used:
+        session.execute(_MARK_USED, used)
+    answers = [{"response_id": ids[s.submission_key], "item_code": code, "value": value, "text": None}
+               for s in stored for code, value in s.answers.items()]  # fmt: skip
+    answers += [{"response_id": ids[s.submission_key], "item_code": COMMENT_ITEM, "value": None, "text": s.comment}
+                for s in stored if s.comment]  # fmt: skip
+    if answers:
+        session.execute(Answer.__table__.insert(), answers)  # Core executemany: no ORM bookkeeping per row
     rollup.write(session, totals)
-    return Outcome.STORED
+    return outcomes
+
+
+def record_response(session: Session, sub: Submission) -> Outcome:
+    """Store one response (see store); the caller commits, or rolls back on TOKEN_USED."""
+    return store(session, [sub])[0]

@@ -20,10 +20,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from questionnaires import Definition, Scale
-from survey.domain import catalog, rollup, signing
+from survey.domain import catalog, signing
 from survey.domain.reference import import_csv
-from survey.domain.responses import questionnaire_for
-from survey.models import Answer, Counter, Interaction, Response, Service, utcnow
+from survey.domain.responses import Submission, questionnaire_for, store
+from survey.models import Counter, Interaction, Service, utcnow
 
 # Probability of a satisfied answer mid-period: some agencies under the 86 % target, some over 90 %.
 LEVELS = {"TTPVHCC": 0.94, "STP": 0.91, "SXD": 0.81, "SNNMT": 0.83, "STC": 0.92, "P-HK": 0.95, "P-BD": 0.93,
@@ -119,7 +119,7 @@ def seed_demo(
         for start in range(0, len(drawn), BATCH):
             batch = drawn[start : start + BATCH]
             interactions += _link_interactions(session, rng, batch, window, lifetime, tz)
-            _insert_responses(session, batch)
+            store(session, [d.submission for d in batch])
         responses += len(drawn)
         if progress:
             progress(1)
@@ -179,7 +179,7 @@ def _office_time(rng: random.Random, day: date, tz: ZoneInfo) -> datetime:
 
 def _draw_month(
     rng: random.Random, counters: list[_Profile], first: date, today: date, per_month: int, trend: float, tz: ZoneInfo
-) -> list[dict]:
+) -> list[_Drawn]:
     """A month's responses in time order; the current month only up to yesterday, pro rata."""
     days = _office_days(first)
     past = [(d, w) for d, w in days if d < today]
@@ -192,10 +192,16 @@ def _draw_month(
         _draw_response(rng, profile, _office_time(rng, day, tz), trend)
         for day, profile in zip(chosen_days, chosen_counters, strict=True)
     ]
-    return sorted(drawn, key=lambda r: r["row"]["submitted_at"])
+    return sorted(drawn, key=lambda r: r.submission.submitted_at)
 
 
-def _draw_response(rng: random.Random, profile: _Profile, at: datetime, trend: float) -> dict:
+@dataclass
+class _Drawn:
+    submission: Submission
+    profile: _Profile
+
+
+def _draw_response(rng: random.Random, profile: _Profile, at: datetime, trend: float) -> _Drawn:
     definition, counter = profile.definition, profile.counter
     mood = rng.gauss(0, 0.05)  # some citizens are happier with everything than others
     answers = {}
@@ -217,17 +223,11 @@ def _draw_response(rng: random.Random, profile: _Profile, at: datetime, trend: f
         satisfied = sum(answers.get(c.code) in c.scale.satisfied for c in definition.criteria)
         comment = rng.choice(PRAISE if satisfied >= 0.75 * len(definition.criteria) else COMPLAINTS)
     key = base64.urlsafe_b64encode(rng.randbytes(16)).rstrip(b"=").decode()
-    row = {
-        "questionnaire_version_id": profile.version_id,
-        "agency_id": counter.agency_id,
-        "counter_id": counter.id,
-        "service_id": rng.choice(profile.services),
-        "interaction_id": None,
-        "channel": "qr",
-        "submitted_at": at,
-        "submission_key": key,
-    }
-    return {"row": row, "answers": answers, "comment": comment, "profile": profile}
+    service_id = rng.choice(profile.services)
+    sub = Submission(
+        definition, counter.agency_id, "qr", key, answers, comment, counter.id, service_id, submitted_at=at
+    )
+    return _Drawn(sub, profile)
 
 
 def _scale_value(rng: random.Random, scale: Scale, p_satisfied: float) -> int:
@@ -249,29 +249,29 @@ def _weighted(rng: random.Random, values, weights) -> int:
 def _link_interactions(
     session: Session,
     rng: random.Random,
-    batch: list[dict],
+    batch: list[_Drawn],
     window: tuple[datetime, ...],
     lifetime: timedelta,
     tz: ZoneInfo,
 ) -> int:
     """Give some of the last month's responses a one-time token, and leave other tokens unused."""
     used, unused = [], []
-    for response in batch:
-        row, profile = response["row"], response["profile"]
-        if not window[0] <= row["submitted_at"] < window[1] or rng.random() < 0.5:
+    for drawn in batch:
+        sub, profile = drawn.submission, drawn.profile
+        if not window[0] <= sub.submitted_at < window[1] or rng.random() < 0.5:
             continue
-        base = {k: row[k] for k in ("agency_id", "counter_id", "service_id")}
-        created = row["submitted_at"] - timedelta(minutes=rng.randint(2, 30))
-        used.append((response, _interaction(base, created, lifetime, row["submitted_at"])))
+        base = {"agency_id": sub.agency_id, "counter_id": sub.counter_id, "service_id": sub.service_id}
+        created = sub.submitted_at - timedelta(minutes=rng.randint(2, 30))
+        used.append((sub, _interaction(base, created, lifetime, None)))  # store() marks it used
         while rng.random() > profile.response_rate:  # tokens handed out the same day but never answered
-            created = _office_time(rng, row["submitted_at"].astimezone(tz).date(), tz)
+            created = _office_time(rng, sub.submitted_at.astimezone(tz).date(), tz)
             unused.append(_interaction(base, created, lifetime, None))
     if used:
         stmt = insert(Interaction).returning(Interaction.id, sort_by_parameter_order=True)
         ids = session.scalars(stmt, [values for _, values in used]).all()
-        for (response, _), interaction_id in zip(used, ids, strict=True):
+        for (sub, _), interaction_id in zip(used, ids, strict=True):
             # As in the web form: a response sent through a token link comes on the token channel.
-            response["row"].update(interaction_id=interaction_id, channel="token")
+            sub.interaction_id, sub.channel = interaction_id, "token"
     if unused:
         session.execute(insert(Interaction), unused)
     return len(used) + len(unused)
@@ -280,34 +280,3 @@ def _link_interactions(
 def _interaction(base: dict, created: datetime, lifetime: timedelta, used_at: datetime | None) -> dict:
     return {**base, "channel": "counter", "dossier_hash": None, "token": signing.new_token(),
             "created_at": created, "expires_at": created + lifetime, "used_at": used_at}  # fmt: skip
-
-
-def _insert_responses(session: Session, batch: list[dict]) -> None:
-    stmt = insert(Response).returning(Response.id, sort_by_parameter_order=True)
-    ids = session.scalars(stmt, [r["row"] for r in batch]).all()
-    rows = []
-    for response, response_id in zip(batch, ids, strict=True):
-        rows += [
-            {"response_id": response_id, "item_code": code, "value": value, "text": None}
-            for code, value in response["answers"].items()
-        ]
-        if response["comment"]:
-            rows.append(
-                {"response_id": response_id, "item_code": "COMMENT", "value": None, "text": response["comment"]}
-            )
-    if rows:
-        session.execute(insert(Answer), rows)
-    rollup.add(
-        session,
-        [
-            rollup.Entry(
-                r["profile"].definition,
-                r["profile"].version_id,
-                r["row"]["agency_id"],
-                r["row"]["service_id"],
-                r["row"]["submitted_at"],
-                r["answers"],
-            )
-            for r in batch
-        ],
-    )

@@ -23,9 +23,10 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis.output import safe_cell
+from analysis.cells import safe_cell
 from analysis.periods import month_bounds
 from survey.domain import catalog
+from survey.domain.responses import COMMENT_ITEM
 from survey.models import Agency, Answer, Counter, QuestionnaireVersion, Response, Service
 from survey.transfer import layout
 
@@ -104,6 +105,7 @@ class Layout:
             response.channel,
             *(answers.get(code) for code in self.items),
             comment,
+            response.submission_key,
         ]
 
 
@@ -112,7 +114,7 @@ def export_rows(session: Session, selection: Selection, shape: Layout) -> Iterat
     filters = selection.filters()
     responses = session.execute(
         select(Response.id, Response.questionnaire_version_id, Response.agency_id, Response.service_id,
-               Response.counter_id, Response.channel, Response.submitted_at)
+               Response.counter_id, Response.channel, Response.submitted_at, Response.submission_key)
         .where(*filters)
         .order_by(Response.id)
         .execution_options(yield_per=CHUNK)
@@ -127,7 +129,7 @@ def export_rows(session: Session, selection: Selection, shape: Layout) -> Iterat
         values: dict[int, dict[str, int]] = {}
         comments: dict[int, str] = {}
         for response_id, code, value, text in answers:
-            if code == layout.COMMENT_ITEM:
+            if code == COMMENT_ITEM:
                 comments[response_id] = text
             elif value is not None:
                 values.setdefault(response_id, {})[code] = value
@@ -163,7 +165,7 @@ class _XlsxSink:
 
 class _ParquetSink:
     def __init__(self, path: Path, columns: list[str], metadata: dict):
-        items = set(columns[len(layout.LEADING) : -1])
+        items = set(columns[len(layout.LEADING) : -2])
         fields = [pa.field(c, pa.int32() if c in items else pa.string()) for c in columns]
         self.schema = pa.schema(fields, metadata=metadata)
         self.writer = pq.ParquetWriter(path, self.schema)

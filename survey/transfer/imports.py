@@ -22,15 +22,15 @@ from xml.etree import ElementTree
 
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from survey import db
-from survey.domain import rollup
+from survey.domain import responses
 from survey.domain.reference import ReferenceImportError, RowError, header_problems
-from survey.models import Answer, Response
+from survey.domain.responses import Submission
+from survey.models import Response
 from survey.transfer import layout
-from survey.transfer.layout import Problems, Record, RowChecker
+from survey.transfer.layout import Problems, RowChecker
 
 BATCH = 500  # rows per INSERT … RETURNING; also bounds the dry run's IN list of submission keys
 READ_CHUNK = 1 << 20
@@ -190,14 +190,14 @@ def read_header(cells: list[str] | None, item_codes: set[str]) -> list[str]:
     names = list(cells)
     while not names[-1]:  # spreadsheets often carry empty cells after the last column
         names.pop()
-    known = {*layout.LEADING, layout.COMMENT, *item_codes}
+    known = {*layout.LEADING, layout.COMMENT, layout.KEY, *item_codes}
     missing = [c for c in layout.REQUIRED if c not in names]
     unknown = [n or "(blank)" for n in names if n not in known]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if missing or unknown or repeated:
         reason = header_problems(missing, ("unknown column(s)", unknown), repeated) + (
             f" (required: {', '.join(layout.REQUIRED)}; optional: service_code, counter_code, channel, "
-            "comment and the item codes of the questionnaires)"
+            "comment, submission_key and the item codes of the questionnaires)"
         )
         raise ResponseImportError([RowError(1, "header", reason)])
     return names
@@ -243,29 +243,14 @@ def import_responses(
     return ImportResult(str(source.path), rows, imported, dry_run)
 
 
-def write_batch(session: Session, batch: list[Record], dry_run: bool = False) -> int:
-    """Insert the responses not imported before, with their answers and rollups; return how many."""
-    if not batch:
+def write_batch(session: Session, batch: list[Submission], dry_run: bool = False) -> int:
+    """Store the responses not imported before (their keys unseen), with answers and rollups; return how many."""
+    unique = list({s.submission_key: s for s in reversed(batch)}.values())[::-1]  # a key twice: the first row
+    if not unique:
         return 0
     if dry_run:
-        keys = [r.submission_key for r in batch]
+        keys = [s.submission_key for s in unique]
         seen = session.scalars(select(Response.submission_key).where(Response.submission_key.in_(keys))).all()
-        return len(batch) - len(seen)
-    stmt = db.insert_ignoring_conflicts(Response.__table__, session.get_bind().dialect.name)
-    # RETURNING lists only the rows inserted: a key already stored (an earlier import) returns nothing.
-    ids = dict(session.execute(stmt.returning(Response.submission_key, Response.id), [r.row() for r in batch]).all())
-    stored = [r for r in batch if r.submission_key in ids]
-    answers = [
-        {"response_id": ids[r.submission_key], "item_code": code, "value": value, "text": None}
-        for r in stored
-        for code, value in r.answers.items()
-    ]
-    answers += [
-        {"response_id": ids[r.submission_key], "item_code": layout.COMMENT_ITEM, "value": None, "text": r.comment}
-        for r in stored
-        if r.comment
-    ]
-    if answers:
-        session.execute(insert(Answer), answers)
-    rollup.add(session, [r.entry() for r in stored])
-    return len(stored)
+        return len(unique) - len(seen)
+    outcomes = responses.store(session, unique)
+    return sum(o is responses.Outcome.STORED for o in outcomes)

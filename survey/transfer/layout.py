@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -18,16 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from questionnaires import Definition, Scale
-from survey.domain import catalog, rollup
+from survey.domain import catalog
 from survey.domain.reference import RowError
-from survey.domain.responses import CONTROL_CHARACTERS  # the web form's rule for a comment
+from survey.domain.responses import CONTROL_CHARACTERS, SUBMISSION_KEY, Submission
 from survey.models import Agency, Counter, Service, utcnow
 
 LEADING = ("submitted_at", "agency_code", "service_code", "counter_code", "questionnaire", "version", "channel")
 COMMENT = "comment"
+# The response's own key, carried by exports: a file imported twice, or an export imported back, adds nothing.
+KEY = "submission_key"
 REQUIRED = ("submitted_at", "agency_code", "questionnaire", "version")
-# The comment is stored as an answer under this code, with its text and no value (survey.responses).
-COMMENT_ITEM = "COMMENT"
 DEFAULT_CHANNEL = "paper"
 CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 WHOLE = re.compile(r"^-?[0-9]+$")
@@ -50,7 +49,7 @@ def item_columns(definitions: Iterable[Definition]) -> list[str]:
 
 def columns(items: Iterable[str]) -> list[str]:
     """Every column of a file holding these item columns."""
-    return [*LEADING, *items, COMMENT]
+    return [*LEADING, *items, COMMENT, KEY]
 
 
 def submission_key(digest: str, line: int) -> str:
@@ -71,40 +70,6 @@ class Problems:
             self.shown.append(RowError(line, column, reason))
 
 
-@dataclass(frozen=True)
-class Record:
-    """A valid row, ready to be written."""
-
-    definition: Definition
-    version_id: int
-    agency_id: int
-    service_id: int | None
-    counter_id: int | None
-    channel: str
-    submitted_at: datetime
-    answers: dict[str, int]
-    comment: str | None
-    submission_key: str
-
-    def row(self) -> dict:
-        """The values of its ``responses`` row."""
-        return {
-            "questionnaire_version_id": self.version_id,
-            "agency_id": self.agency_id,
-            "counter_id": self.counter_id,
-            "service_id": self.service_id,
-            "interaction_id": None,
-            "channel": self.channel,
-            "submitted_at": self.submitted_at,
-            "submission_key": self.submission_key,
-        }
-
-    def entry(self) -> rollup.Entry:
-        return rollup.Entry(
-            self.definition, self.version_id, self.agency_id, self.service_id, self.submitted_at, self.answers
-        )
-
-
 def describe_scale(scale: Scale) -> str:
     """A scale's values as a reader expects them: 1–5, or 0, 2, 4 when not consecutive."""
     values = sorted(scale.values)
@@ -114,7 +79,7 @@ def describe_scale(scale: Scale) -> str:
 
 
 class RowChecker:
-    """Turns the values of a row into a Record, or reports on Problems why it cannot be stored."""
+    """Turns the values of a row into a Submission, or reports on Problems why it cannot be stored."""
 
     def __init__(self, session: Session, digest: str):
         self.agencies = dict(session.execute(select(Agency.code, Agency.id)).all())
@@ -130,8 +95,8 @@ class RowChecker:
         """Read the item columns that the header names, in its order."""
         self.items = [n for n in names if n in self.item_codes]
 
-    def check(self, line: int, values: dict[str, str], problems: Problems) -> Record | None:
-        """The row as a Record, or None when anything is wrong with it (each problem reported)."""
+    def check(self, line: int, values: dict[str, str], problems: Problems) -> Submission | None:
+        """The row as a Submission, or None when anything is wrong with it (each problem reported)."""
         before = problems.total
 
         def fail(column: str, reason: str) -> None:
@@ -145,10 +110,13 @@ class RowChecker:
             fail("channel", f"{channel!r} is not a short lowercase word (a-z, digits and _, at most 32)")
         answers = self._answers(values, definition, fail) if definition else {}
         comment = self._comment(values.get(COMMENT, ""), definition, fail) if definition else None
+        key = values.get(KEY, "").removeprefix("'") or submission_key(self.digest, line)  # exports write '-… for '-…
+        if not SUBMISSION_KEY.match(key):
+            fail(KEY, f"{key!r} is not a submission key (16 to 64 letters, digits, - and _); leave it blank")
         if problems.total > before:
             return None
-        return Record(definition, catalog.version_id(definition), agency_id, service_id, counter_id, channel,
-                      moment, answers, comment, submission_key(self.digest, line))  # fmt: skip
+        return Submission(definition, agency_id, channel, key, answers, comment, counter_id, service_id,
+                          submitted_at=moment)  # fmt: skip
 
     def _moment(self, text: str, fail) -> datetime | None:
         if not text:

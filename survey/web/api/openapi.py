@@ -9,7 +9,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from analysis.targets import STATUSES
+from analysis.cells import STATUSES
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 REF = "#/components/schemas/"

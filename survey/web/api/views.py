@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from flask import Blueprint, current_app, g, request
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
@@ -22,9 +22,11 @@ from survey.domain import agencies, api_keys, catalog, signing
 from survey.domain.interactions import Issued, issue_interaction
 from survey.extensions import limiter
 from survey.models import Agency, Counter, Interaction, Service
-from survey.reporting import monthly
 from survey.web.api import openapi, problems
 from survey.web.api.problems import ApiError, located
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC = {"api.health", "api.openapi_document"}
@@ -193,6 +195,8 @@ def json_rows(table: pd.DataFrame) -> list[dict]:
 @bp.get("/satisfaction")
 def satisfaction():
     session = db.session()
+    from survey.reporting import monthly  # pandas: loaded by the first results request, not at start-up
+
     month, questionnaire, agency = satisfaction_query(session)
     scope = None if agency == ALL else agency
     table = monthly.monthly_report(session, month, questionnaire=questionnaire, agency=scope)

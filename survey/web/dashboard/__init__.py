@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, abort, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from survey import db
 from survey.domain import catalog
-from survey.reporting import insights
 from survey.web.access import roles_required, root_code, visible_agencies
 
+if TYPE_CHECKING:
+    from survey.reporting.insights import Selection
+
+# The figures need pandas and the charts matplotlib: each view imports them when it runs, so that the
+# app (and every command) starts without loading them.
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 VIEWERS = ("admin", "analyst", "official")
 PACK_TYPES = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def _selection(args) -> insights.Selection:
+def _selection(args) -> Selection:
     """The selection asked for, or 404 when it names something outside the user's agencies."""
+    from survey.reporting import insights
+
     session = db.session()
     visible, root = visible_agencies(), root_code()
     try:
@@ -27,8 +34,9 @@ def _selection(args) -> insights.Selection:
         abort(404)
 
 
-def _chart_bytes(name: str, fmt: str, sel: insights.Selection) -> bytes:
+def _chart_bytes(name: str, fmt: str, sel: Selection) -> bytes:
     from analysis import charts
+    from survey.reporting import insights
 
     session = db.session()
     version = insights.data_version(session, sel)
@@ -45,6 +53,7 @@ def _chart_bytes(name: str, fmt: str, sel: insights.Selection) -> bytes:
 @roles_required(*VIEWERS)
 def index():
     from analysis import charts
+    from survey.reporting import insights
 
     sel = _selection(request.args)
     figures, _ = insights.cached_figures(db.session(), sel)
@@ -91,6 +100,8 @@ def chart(name: str, fmt: str):
 @bp.get("/report/<month>.<fmt>")
 @roles_required(*VIEWERS)
 def report_pack(month: str, fmt: str):
+    from survey.reporting import insights
+
     if fmt not in PACK_TYPES:
         abort(404)
     sel = _selection({**request.args.to_dict(), "month": month})
@@ -100,7 +111,7 @@ def report_pack(month: str, fmt: str):
     return send_file(io.BytesIO(body), mimetype=PACK_TYPES[fmt], download_name=name, as_attachment=True)
 
 
-def chart_url(name: str, fmt: str, sel: insights.Selection, **extra) -> str:
+def chart_url(name: str, fmt: str, sel: Selection, **extra) -> str:
     return url_for("dashboard.chart", name=name, fmt=fmt, **sel.query(), **extra)
 
 
