@@ -20,6 +20,8 @@ from questionnaires.schema import SCHEMA
 DEFAULT_DIR = Path(__file__).resolve().parent
 RESERVED_FIELDS = {"COMMENT", "SUBMISSION_KEY", "CSRF_TOKEN", "WEBSITE", "LANG"}
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+# libyaml's loader when PyYAML was built with it: the same safe subset, read about six times faster at start-up.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class QuestionnaireError(ValueError):
@@ -220,7 +222,7 @@ def load_definition(path: Path | str) -> Definition:
     """Read and validate one YAML definition file."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         raise QuestionnaireError(path, "(file)", f"not valid YAML: {exc}") from exc
     except (OSError, UnicodeDecodeError) as exc:
