@@ -6,10 +6,11 @@ grouped and filtered in SQL, so pandas only ever sees counts.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import func, literal, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from analysis.counting import normalize_counts, normalize_scores
@@ -34,8 +35,54 @@ def _first_day(month: str) -> date:
     return date(year, number, 1)
 
 
+@dataclass(frozen=True)
+class Codes:
+    """What ids in the rollups stand for: versions, agency codes and service codes (read once per report)."""
+
+    versions: dict[int, tuple[str, int]]
+    agencies: dict[int, str]
+    services: dict[int, str]
+
+    @classmethod
+    def read(cls, session: Session) -> Codes:
+        versions = {v.id: (v.questionnaire, v.version) for v in session.execute(select(QuestionnaireVersion)).scalars()}
+        agencies = dict(session.execute(select(Agency.id, Agency.code)).all())
+        return cls(versions, agencies, {0: "", **dict(session.execute(select(Service.id, Service.code)).all())})
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything analysis.indices and analysis.trend need for some months: read in one go, eight queries."""
+
+    counts: pd.DataFrame
+    scores: pd.DataFrame
+    agencies: pd.DataFrame
+    targets: pd.DataFrame
+    interactions: pd.DataFrame
+
+    @classmethod
+    def read(
+        cls, session: Session, months: list[str], tz: str, questionnaire: str | None = None, by_service: bool = False
+    ) -> Inputs:
+        codes = Codes.read(session)
+        return cls(
+            month_counts(session, months, questionnaire, by_service, codes),
+            month_scores(session, months, questionnaire, by_service, codes),
+            agencies_frame(session),
+            targets_frame(session),
+            interactions_frame(session, months, tz),
+        )
+
+
 def _rollup_frame(
-    session: Session, model, keys: list, measures: list, months: list[str], questionnaire: str | None, by_service: bool
+    session: Session,
+    model,
+    keys: list,
+    measures: list,
+    months: list[str],
+    questionnaire: str | None,
+    by_service: bool,
+    codes: Codes | None,
 ) -> pd.DataFrame:
     """Sum a rollup table over the months in SQL (over services too unless by_service); codes for ids."""
     group = [model.period, model.questionnaire_version_id, model.agency_id]
@@ -57,9 +104,8 @@ def _rollup_frame(
         *(m.key for m in measures),
     ]
     frame = pd.DataFrame([tuple(r) for r in session.execute(stmt)], columns=names)
-    versions = {v.id: (v.questionnaire, v.version) for v in session.execute(select(QuestionnaireVersion)).scalars()}
-    agencies = dict(session.execute(select(Agency.id, Agency.code)).all())
-    services = {0: "", **dict(session.execute(select(Service.id, Service.code)).all())}
+    codes = codes or Codes.read(session)
+    versions, agencies, services = codes.versions, codes.agencies, codes.services
     periods = {p: f"{p.year:04d}-{p.month:02d}" for p in frame["period"].unique()}
     return frame.assign(
         period=frame["period"].map(periods),
@@ -71,7 +117,11 @@ def _rollup_frame(
 
 
 def month_counts(
-    session: Session, months: list[str], questionnaire: str | None = None, by_service: bool = True
+    session: Session,
+    months: list[str],
+    questionnaire: str | None = None,
+    by_service: bool = True,
+    codes: Codes | None = None,
 ) -> pd.DataFrame:
     """Answers per value and item, per agency, version (and service) for the given months (counts frame)."""
     frame = _rollup_frame(
@@ -82,12 +132,17 @@ def month_counts(
         months,
         questionnaire,
         by_service,
+        codes,
     )
     return normalize_counts(frame)
 
 
 def month_scores(
-    session: Session, months: list[str], questionnaire: str | None = None, by_service: bool = True
+    session: Session,
+    months: list[str],
+    questionnaire: str | None = None,
+    by_service: bool = True,
+    codes: Codes | None = None,
 ) -> pd.DataFrame:
     """Sums of respondent scores per element and overall for the given months (scores frame)."""
     frame = _rollup_frame(
@@ -98,6 +153,7 @@ def month_scores(
         months,
         questionnaire,
         by_service,
+        codes,
     )
     return normalize_scores(frame)
 
@@ -118,28 +174,24 @@ def targets_frame(session: Session) -> pd.DataFrame:
 
 
 def interactions_frame(session: Session, months: list[str], tz: str) -> pd.DataFrame:
-    """One-time tokens issued in each month, and how many served a response."""
-    frames = []
-    for month in months:
-        start, end = month_bounds(month, tz)
-        stmt = (
-            select(
-                Agency.code,
-                func.coalesce(Service.code, literal("")),
-                func.count(Interaction.id),
-                func.count(Interaction.used_at),
-            )
-            .join(Agency, Agency.id == Interaction.agency_id)
-            .outerjoin(Service, Service.id == Interaction.service_id)
-            .where(Interaction.created_at >= start, Interaction.created_at < end)
-            .group_by(Agency.code, Service.code)
-        )
-        rows = session.execute(stmt).all()
-        frames.append(
-            pd.DataFrame(rows, columns=["agency_code", "service_code", "issued", "used"]).assign(period=month)
-        )
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return frame.reindex(columns=["period", "agency_code", "service_code", "issued", "used"])
+    """One-time tokens issued in each month, and how many served a response (one query for every month)."""
+    columns = ["period", "agency_code", "service_code", "issued", "used"]
+    if not months:
+        return pd.DataFrame(columns=columns)
+    bounds = {month: month_bounds(month, tz) for month in months}
+    created = Interaction.created_at
+    period = case(*((created < end, literal(m)) for m, (_, end) in sorted(bounds.items())))
+    ranges = or_(*(and_(created >= start, created < end) for start, end in bounds.values()))
+    stmt = (
+        select(period, Agency.code, func.coalesce(Service.code, literal("")), func.count(Interaction.id),
+               func.count(Interaction.used_at))
+        .join(Agency, Agency.id == Interaction.agency_id)
+        .outerjoin(Service, Service.id == Interaction.service_id)
+        .where(ranges)
+        .group_by(period, Agency.code, Service.code)
+    )  # fmt: skip
+    frame = pd.DataFrame(session.execute(stmt).all(), columns=columns)
+    return frame.sort_values(["period", "agency_code", "service_code"], ignore_index=True)
 
 
 def months_with_responses(session: Session) -> list[str]:

@@ -104,35 +104,27 @@ def cached(kind: str, sel: Selection, version: str, build):
 
 
 def figures(session: Session, sel: Selection) -> dict:
-    """The month's table for the block and its subtree, the block's 12-month trend and volumes."""
+    """The month's table for the block and its subtree, the block's 12-month trend and volumes.
+
+    The year's rollups, agencies, targets and interactions are read once and serve all three.
+    """
     from analysis.trend import trend_table, volume_table
 
-    table = monthly_report(session, sel.month, questionnaire=sel.questionnaire, agency=sel.agency)
     months = trend_months(sel.month)
-    counts = frames.month_counts(session, months, sel.questionnaire, by_service=False)
-    scores = frames.month_scores(session, months, sel.questionnaire, by_service=False)
-    agencies, targets = frames.agencies_frame(session), frames.targets_frame(session)
-    trend = trend_table(
-        counts,
-        scores,
-        catalog.current(),
-        agencies,
-        targets,
-        months,
-        questionnaire=sel.questionnaire,
-        agency=sel.agency,
-    )
-    interactions = frames.interactions_frame(session, months, current_app.config["TIMEZONE"])
-    volume = volume_table(
-        scores, months, agencies=agencies, agency=sel.agency, questionnaire=sel.questionnaire, interactions=interactions
-    )
+    inputs = frames.Inputs.read(session, months, current_app.config["TIMEZONE"], sel.questionnaire)
+    table = monthly_report(session, sel.month, questionnaire=sel.questionnaire, agency=sel.agency, inputs=inputs)
+    trend = trend_table(inputs.counts, inputs.scores, catalog.current(), inputs.agencies, inputs.targets, months,
+                        questionnaire=sel.questionnaire, agency=sel.agency)  # fmt: skip
+    volume = volume_table(inputs.scores, months, agencies=inputs.agencies, agency=sel.agency,
+                          questionnaire=sel.questionnaire, interactions=inputs.interactions)  # fmt: skip
+    names = dict(zip(inputs.agencies["code"], inputs.agencies["name"], strict=True))
     return {
         "table": table,
         "trend": trend,
-        "targets": targets,
-        "agencies": agencies,
+        "targets": inputs.targets,
+        "agencies": inputs.agencies,
         "volume": volume,
-        "agency_name": agency_name(session, sel.agency),
+        "agency_name": agency_label(names, sel.agency),
     }
 
 
@@ -171,10 +163,14 @@ def agency_choices(session: Session, visible: set[str] | None) -> list[tuple[str
     return [(c, names[c], depth(c)) for c in shown]
 
 
+def agency_label(names: dict[str, str], code: str | None) -> str:
+    """How the report names a block: the agency's name, or every agency."""
+    return "Tất cả cơ quan" if code is None else names.get(code, code)
+
+
 def agency_name(session: Session, code: str | None) -> str:
-    if code is None:
-        return "Tất cả cơ quan"
-    return session.scalar(select(Agency.name).where(Agency.code == code)) or code
+    name = session.scalar(select(Agency.name).where(Agency.code == code)) if code is not None else None
+    return agency_label({code: name} if name else {}, code)
 
 
 def report_pack(session: Session, sel: Selection, fmt: str, figures: dict | None = None) -> bytes:

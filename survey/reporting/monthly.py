@@ -22,24 +22,29 @@ def monthly_report(
     questionnaire: str | None = None,
     agency: str | None = None,
     by_service: bool = False,
+    inputs: frames.Inputs | None = None,
 ) -> pd.DataFrame:
-    """The month's table for every agency block (or one agency's subtree), with last month's change."""
-    months = [month, previous_month(month)]
-    counts = frames.month_counts(session, months, questionnaire, by_service)
-    scores = frames.month_scores(session, months, questionnaire, by_service)
+    """The month's table for every agency block (or one agency's subtree), with last month's change.
+
+    inputs: frames already read for months that include this one and the one before (the dashboard
+    reads a year at once); by default the two months are read here.
+    """
+    if inputs is None:
+        months = [month, previous_month(month)]
+        inputs = frames.Inputs.read(session, months, current_app.config["TIMEZONE"], questionnaire, by_service)
     return monthly_table(
-        counts,
-        scores,
+        inputs.counts,
+        inputs.scores,
         catalog.current(),
-        frames.agencies_frame(session),
-        frames.targets_frame(session),
+        inputs.agencies,
+        inputs.targets,
         month,
         questionnaire=questionnaire,
         agency=agency,
         by_service=by_service,
-        previous_counts=counts,
-        previous_scores=scores,
-        interactions=frames.interactions_frame(session, [month], current_app.config["TIMEZONE"]),
+        previous_counts=inputs.counts,
+        previous_scores=inputs.scores,
+        interactions=inputs.interactions,
     )
 
 
