@@ -47,8 +47,9 @@ def store(app, at: datetime, comment: str | None, agency: str = "P-HK") -> None:
     with app.app_context():
         s = db.session()
         agency_id = s.scalar(select(Agency.id).where(Agency.code == agency))
-        sub = responses.Submission(catalog.current().get("sipas", 1), agency_id, "qr", f"key-{int(at.timestamp()):016d}",
-                                   {"TC1": 4}, comment, submitted_at=at)  # fmt: skip
+        key = f"key-{int(at.timestamp()):016d}"
+        sub = responses.Submission(catalog.current().get("sipas", 1), agency_id, "qr", key, {"TC1": 4}, comment,
+                                   submitted_at=at)  # fmt: skip
         assert responses.record_response(s, sub) is responses.Outcome.STORED
         s.commit()
 

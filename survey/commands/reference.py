@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from survey import db
+from survey.commands.problems import refuse_file
 from survey.domain.reference import COLUMNS, ReferenceImportError, import_csv, read_text
 
 reference_cli = AppGroup("reference", help="Reference data: agencies, services and counters.")
@@ -20,11 +21,6 @@ def import_command(kind: str, file: str) -> None:
     try:
         result = import_csv(session, kind, read_text(file))
     except ReferenceImportError as exc:
-        session.rollback()
-        if len(exc.errors) == 1 and not exc.errors[0].line:
-            raise click.ClickException(exc.errors[0].reason) from None
-        for error in exc.errors:
-            click.echo(click.style(str(error), fg="red"), err=True)
-        raise click.ClickException(f"{len(exc.errors)} error(s) in {file}; nothing was imported.") from None
+        refuse_file(session, exc.errors, file)
     session.commit()
     click.echo(result.summary())

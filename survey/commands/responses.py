@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from analysis.periods import parse_month
 from survey import db
+from survey.commands.problems import refuse_file
 from survey.domain.reference import ReferenceImportError
 from survey.models import Agency, Response
 from survey.transfer.layout import MAX_REPORTED
@@ -30,13 +31,7 @@ def import_responses_command(file: Path, dry_run: bool) -> None:
         with open_source(file) as source, click.progressbar(length=source.total, label=f"Reading {file.name}") as bar:
             result = import_responses(session, source, dry_run, progress=lambda at: bar.update(at - bar.pos))
     except ResponseImportError as exc:
-        session.rollback()
-        if len(exc.errors) == 1 and not exc.errors[0].line:
-            raise click.ClickException(exc.errors[0].reason) from None
-        for error in exc.errors:
-            click.echo(click.style(str(error), fg="red"), err=True)
-        shown = f" (the first {MAX_REPORTED} shown)" if exc.total > len(exc.errors) else ""
-        raise click.ClickException(f"{exc.total:,} error(s) in {file}{shown}; nothing was imported.") from None
+        refuse_file(session, exc.errors, file, exc.total, MAX_REPORTED)
     if dry_run:
         session.rollback()
     else:

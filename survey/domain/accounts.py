@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from survey.models import ROLES, Agency, User
+from survey.domain import agencies
+from survey.models import ROLES, User
 
 MIN_PASSWORD = 10
 
@@ -57,11 +58,7 @@ def create_user(session: Session, email: str, role: str, password: str, agency_c
         raise ValueError(f"a user with e-mail {email} exists already")
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"the password needs at least {MIN_PASSWORD} characters")
-    agency = None
-    if agency_code:
-        agency = session.scalar(select(Agency).where(Agency.code == agency_code))
-        if agency is None:
-            raise ValueError(f"no agency with code {agency_code!r}")
+    agency = agencies.named(session, agency_code)
     if role == "officer" and agency is None:
         raise ValueError("an officer belongs to an agency: give --agency")
     user = User(email=email, role=role, agency=agency)

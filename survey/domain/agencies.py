@@ -37,5 +37,15 @@ def contains(session: Session, root_id: int | None, agency_id: int) -> bool:
     return bool(session.scalar(select(exists().where(subtree(root_id).subquery().c.id == agency_id))))
 
 
+def named(session: Session, code: str | None) -> Agency | None:
+    """The agency of a code given by a person (None for none); ValueError with a reason when there is none."""
+    if not code:
+        return None
+    agency = session.scalar(select(Agency).where(Agency.code == code))
+    if agency is None:
+        raise ValueError(f"no agency with code {code!r}")
+    return agency
+
+
 def code_of(session: Session, agency_id: int | None) -> str | None:
     return None if agency_id is None else session.scalar(select(Agency.code).where(Agency.id == agency_id))

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from survey.models import Agency, ApiKey, utcnow
+from survey.domain import agencies
+from survey.models import ApiKey, utcnow
 
 KEY_PREFIX = "ksq_"
 NAME = re.compile(r"[^\W_][\w .-]{0,63}")  # Vietnamese letters too
@@ -38,11 +39,7 @@ def create_key(session: Session, name: str, agency_code: str | None = None) -> t
         raise ValueError("a name of 1 to 64 letters, digits, spaces, '.', '_' or '-' is needed")
     if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
         raise ValueError(f"a key named {name!r} exists already (revoked keys keep their names)")
-    agency = None
-    if agency_code:
-        agency = session.scalar(select(Agency).where(Agency.code == agency_code))
-        if agency is None:
-            raise ValueError(f"no agency with code {agency_code!r}")
+    agency = agencies.named(session, agency_code)
     prefix = _free_prefix(session)
     secret = f"{prefix}_{secrets.token_urlsafe(32)}"  # 256 random bits after the prefix
     key = ApiKey(name=name, prefix=prefix, key_hash=hash_key(secret), agency=agency, created_at=utcnow())

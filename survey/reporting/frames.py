@@ -29,6 +29,12 @@ from survey.models import (
     Target,
 )
 
+# The key and measure columns of each rollup table, and how analysis.counting normalises its frame.
+_ROLLUPS = {
+    AnswerCount: ([AnswerCount.item_code, AnswerCount.value], [AnswerCount.count], normalize_counts),
+    ScoreSum: ([ScoreSum.scope], [ScoreSum.n, ScoreSum.sum_y, ScoreSum.sum_y2], normalize_scores),
+}
+
 
 def _first_day(month: str) -> date:
     year, number = map(int, month.split("-"))
@@ -75,16 +81,10 @@ class Inputs:
 
 
 def _rollup_frame(
-    session: Session,
-    model,
-    keys: list,
-    measures: list,
-    months: list[str],
-    questionnaire: str | None,
-    by_service: bool,
-    codes: Codes | None,
+    session: Session, model, months: list[str], questionnaire: str | None, by_service: bool, codes: Codes | None
 ) -> pd.DataFrame:
     """Sum a rollup table over the months in SQL (over services too unless by_service); codes for ids."""
+    keys, measures, normalize = _ROLLUPS[model]
     group = [model.period, model.questionnaire_version_id, model.agency_id]
     group += [model.service_id] if by_service else []
     stmt = (
@@ -107,55 +107,27 @@ def _rollup_frame(
     codes = codes or Codes.read(session)
     versions, agencies, services = codes.versions, codes.agencies, codes.services
     periods = {p: f"{p.year:04d}-{p.month:02d}" for p in frame["period"].unique()}
-    return frame.assign(
-        period=frame["period"].map(periods),
-        questionnaire=frame["version_id"].map(lambda i: versions[i][0]),
-        version=frame["version_id"].map(lambda i: versions[i][1]),
-        agency_code=frame["agency_id"].map(agencies),
-        service_code=frame["service_id"].map(services) if by_service else "",
+    return normalize(
+        frame.assign(
+            period=frame["period"].map(periods),
+            questionnaire=frame["version_id"].map(lambda i: versions[i][0]),
+            version=frame["version_id"].map(lambda i: versions[i][1]),
+            agency_code=frame["agency_id"].map(agencies),
+            service_code=frame["service_id"].map(services) if by_service else "",
+        )
     )
 
 
-def month_counts(
-    session: Session,
-    months: list[str],
-    questionnaire: str | None = None,
-    by_service: bool = True,
-    codes: Codes | None = None,
-) -> pd.DataFrame:
+def month_counts(session: Session, months: list[str], questionnaire: str | None = None, by_service: bool = True,
+                 codes: Codes | None = None) -> pd.DataFrame:  # fmt: skip
     """Answers per value and item, per agency, version (and service) for the given months (counts frame)."""
-    frame = _rollup_frame(
-        session,
-        AnswerCount,
-        [AnswerCount.item_code, AnswerCount.value],
-        [AnswerCount.count],
-        months,
-        questionnaire,
-        by_service,
-        codes,
-    )
-    return normalize_counts(frame)
+    return _rollup_frame(session, AnswerCount, months, questionnaire, by_service, codes)
 
 
-def month_scores(
-    session: Session,
-    months: list[str],
-    questionnaire: str | None = None,
-    by_service: bool = True,
-    codes: Codes | None = None,
-) -> pd.DataFrame:
+def month_scores(session: Session, months: list[str], questionnaire: str | None = None, by_service: bool = True,
+                 codes: Codes | None = None) -> pd.DataFrame:  # fmt: skip
     """Sums of respondent scores per element and overall for the given months (scores frame)."""
-    frame = _rollup_frame(
-        session,
-        ScoreSum,
-        [ScoreSum.scope],
-        [ScoreSum.n, ScoreSum.sum_y, ScoreSum.sum_y2],
-        months,
-        questionnaire,
-        by_service,
-        codes,
-    )
-    return normalize_scores(frame)
+    return _rollup_frame(session, ScoreSum, months, questionnaire, by_service, codes)
 
 
 def agencies_frame(session: Session) -> pd.DataFrame:
