@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from analysis.counting import normalize_counts, normalize_scores
 from analysis.periods import month_bounds
 from analysis.reading import TIDY_COLUMNS
+from survey.domain import agencies
 from survey.models import (
     Agency,
     Answer,
@@ -68,20 +69,35 @@ class Inputs:
 
     @classmethod
     def read(
-        cls, session: Session, months: list[str], tz: str, questionnaire: str | None = None, by_service: bool = False
+        cls,
+        session: Session,
+        months: list[str],
+        tz: str,
+        questionnaire: str | None = None,
+        by_service: bool = False,
+        agency: str | None = None,
     ) -> Inputs:
+        """Read the months; with an agency, only the rollups and interactions of its subtree (the rule of
+        survey.domain.agencies, in SQL), which is all its report shows."""
         codes = Codes.read(session)
+        within = agencies.subtree(agencies.named(session, agency).id) if agency else None
         return cls(
-            month_counts(session, months, questionnaire, by_service, codes),
-            month_scores(session, months, questionnaire, by_service, codes),
+            _rollup_frame(session, AnswerCount, months, questionnaire, by_service, codes, within),
+            _rollup_frame(session, ScoreSum, months, questionnaire, by_service, codes, within),
             agencies_frame(session),
             targets_frame(session),
-            interactions_frame(session, months, tz),
+            interactions_frame(session, months, tz, within),
         )
 
 
 def _rollup_frame(
-    session: Session, model, months: list[str], questionnaire: str | None, by_service: bool, codes: Codes | None
+    session: Session,
+    model,
+    months: list[str],
+    questionnaire: str | None,
+    by_service: bool,
+    codes: Codes | None,
+    within: Select | None = None,
 ) -> pd.DataFrame:
     """Sum a rollup table over the months in SQL (over services too unless by_service); codes for ids."""
     keys, measures, normalize = _ROLLUPS[model]
@@ -92,6 +108,8 @@ def _rollup_frame(
         .where(model.period.in_([_first_day(m) for m in months]))
         .group_by(*group, *keys)
     )
+    if within is not None:
+        stmt = stmt.where(model.agency_id.in_(within))
     if questionnaire:
         versions = select(QuestionnaireVersion.id).where(QuestionnaireVersion.questionnaire == questionnaire)
         stmt = stmt.where(model.questionnaire_version_id.in_(versions))
@@ -145,7 +163,7 @@ def targets_frame(session: Session) -> pd.DataFrame:
     return pd.DataFrame(session.execute(stmt).all(), columns=columns)
 
 
-def interactions_frame(session: Session, months: list[str], tz: str) -> pd.DataFrame:
+def interactions_frame(session: Session, months: list[str], tz: str, within: Select | None = None) -> pd.DataFrame:
     """One-time tokens issued in each month, and how many served a response (one query for every month)."""
     columns = ["period", "agency_code", "service_code", "issued", "used"]
     if not months:
@@ -159,7 +177,7 @@ def interactions_frame(session: Session, months: list[str], tz: str) -> pd.DataF
                func.count(Interaction.used_at))
         .join(Agency, Agency.id == Interaction.agency_id)
         .outerjoin(Service, Service.id == Interaction.service_id)
-        .where(ranges)
+        .where(ranges, *([Interaction.agency_id.in_(within)] if within is not None else []))
         .group_by(period, Agency.code, Service.code)
     )  # fmt: skip
     frame = pd.DataFrame(session.execute(stmt).all(), columns=columns)

@@ -111,7 +111,7 @@ def figures(session: Session, sel: Selection) -> dict:
     from analysis.trend import trend_table, volume_table
 
     months = trend_months(sel.month)
-    inputs = frames.Inputs.read(session, months, current_app.config["TIMEZONE"], sel.questionnaire)
+    inputs = frames.Inputs.read(session, months, current_app.config["TIMEZONE"], sel.questionnaire, agency=sel.agency)
     table = monthly_report(session, sel.month, questionnaire=sel.questionnaire, agency=sel.agency, inputs=inputs)
     trend = trend_table(inputs.counts, inputs.scores, catalog.current(), inputs.agencies, inputs.targets, months,
                         questionnaire=sel.questionnaire, agency=sel.agency)  # fmt: skip

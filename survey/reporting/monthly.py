@@ -31,7 +31,7 @@ def monthly_report(
     """
     if inputs is None:
         months = [month, previous_month(month)]
-        inputs = frames.Inputs.read(session, months, current_app.config["TIMEZONE"], questionnaire, by_service)
+        inputs = frames.Inputs.read(session, months, current_app.config["TIMEZONE"], questionnaire, by_service, agency)
     return monthly_table(
         inputs.counts,
         inputs.scores,
