@@ -12,9 +12,7 @@ from sqlalchemy import func, select
 from survey import db
 from survey.domain import accounts
 from survey.models import AuditEntry, Counter, Interaction, Response, Target
-from tests.conftest import hidden_fields
-from tests.test_auth import PASSWORD, login
-from tests.test_citizen import send
+from tests.helpers import PASSWORD, hidden_fields, login, post_form, send
 
 
 @pytest.fixture
@@ -39,12 +37,6 @@ def client_of(app, who):
     client = app.test_client()
     assert login(client, f"{who}@hanoi.gov.vn").status_code == 303
     return client
-
-
-def post_form(client, url, data):
-    """Open the form page for its CSRF token, then post."""
-    token = hidden_fields(client.get(url).text).get("csrf_token", "")
-    return client.post(url, data={"csrf_token": token, **data})
 
 
 def audit_entries(app):

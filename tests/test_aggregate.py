@@ -17,7 +17,7 @@ from survey.domain import catalog, rollup
 from survey.models import AnswerCount, ScoreSum
 from survey.reporting import frames
 from survey.transfer.demo import seed_demo
-from tests.test_citizen import send
+from tests.helpers import send
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

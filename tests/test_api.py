@@ -1,7 +1,8 @@
 """The API: issuing one-time survey links, with keys, scope, idempotency and problem details.
 
-Every API response these tests receive goes through ``call``, which also checks it against the
-OpenAPI document: a declared status, the declared media type, a body matching the declared schema.
+Every API response these tests receive goes through ``call`` (tests.helpers), which also checks it
+against the OpenAPI document: a declared status, the declared media type, a body matching the
+declared schema.
 """
 
 from __future__ import annotations
@@ -9,89 +10,14 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
-from sqlalchemy import String, Text, func, inspect, select, text, update
+from sqlalchemy import String, Text, inspect, select, text, update
 
 from survey import db
-from survey.domain import api_keys, signing
-from survey.models import Agency, ApiKey, Counter, Interaction, Response
-from survey.web.api import openapi
-from tests.test_citizen import send
+from survey.domain import signing
+from survey.models import ApiKey, Interaction, Response
+from tests.helpers import add_ward, count, create, make_key, send
 
-DOCUMENT = openapi.document("http://survey.test/api/v1")
-REGISTRY = Registry().with_resource("urn:doc", Resource.from_contents(DOCUMENT, DRAFT202012))
-PROBLEM_FIELDS = {"type", "title", "status", "detail"}
 DOSSIER = "000.00.27.H26-241123-0042"
-
-
-def make_key(app, name: str = "one-stop", agency: str | None = None) -> str:
-    """Create an API key directly and return its secret text."""
-    with app.app_context():
-        _, secret = api_keys.create_key(db.session(), name, agency)
-        db.session().commit()
-    return secret
-
-
-def add_ward(app, code: str = "P-BD", counter: str = "BD-01", parent: str = "HN") -> None:
-    """Another ward with a counter, under the city (outside P-HK's subtree)."""
-    with app.app_context():
-        s = db.session()
-        city = s.scalar(select(Agency).where(Agency.code == parent))
-        ward = Agency(code=code, name=f"UBND Phường {code}", level="phuong", parent=city)
-        s.add_all([ward, Counter(code=counter, agency=ward, name="Quầy số 1")])
-        s.commit()
-
-
-def _schema_of(method: str, path: str, status: int, mimetype: str) -> dict:
-    """The schema the document declares for this response; AssertionError when it declares none."""
-    route = path.split("?")[0].removeprefix("/api/v1")
-    operation = DOCUMENT["paths"].get(route, {}).get(method.lower())
-    if operation is None:  # no such operation: only the router's own problems are possible
-        assert status in (404, 405) and mimetype == openapi.PROBLEM_MEDIA_TYPE, (status, mimetype)
-        return {"$ref": "urn:doc#/components/schemas/Problem"}
-    declared = operation["responses"].get(str(status))
-    assert declared is not None, f"{method} {route}: status {status} is not in the document"
-    assert mimetype in declared["content"], f"{method} {route} {status}: {mimetype} is not declared"
-    schema = declared["content"][mimetype]["schema"]
-    return {"$ref": "urn:doc" + schema["$ref"]} if "$ref" in schema else schema
-
-
-def conforms(response, method: str, path: str) -> None:
-    """Check a real response against the OpenAPI document."""
-    schema = _schema_of(method, path, response.status_code, response.mimetype)
-    body = response.get_json(force=True)
-    errors = sorted(Draft202012Validator(schema, registry=REGISTRY).iter_errors(body), key=str)
-    assert not errors, f"{method} {path} {response.status_code}: {errors[0].message}"
-    if response.status_code >= 400:
-        assert PROBLEM_FIELDS <= set(body) and body["status"] == response.status_code
-        assert body["type"] == "about:blank" and body["title"] and body["detail"]
-
-
-def call(client, method: str, path: str, key: str | None = None, **kwargs):
-    """Send an API request (with the key as a Bearer token) and check the response against the document."""
-    headers = dict(kwargs.pop("headers", {}))
-    if key is not None:
-        headers["Authorization"] = f"Bearer {key}"
-    response = client.open(path, method=method, headers=headers, **kwargs)
-    conforms(response, method, path)
-    return response
-
-
-def create(client, key: str, body: dict | None = None, **kwargs):
-    return call(client, "POST", "/api/v1/interactions", key, json=body or {"counter_code": "HK-01"}, **kwargs)
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session().scalar(select(func.count()).select_from(model))
-
-
-@pytest.fixture
-def key(app, counter) -> str:
-    return make_key(app)
 
 
 def test_create_interaction_issues_a_working_one_time_link(app, client, key):

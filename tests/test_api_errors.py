@@ -7,12 +7,7 @@ from sqlalchemy import update
 
 from survey import db
 from survey.models import Counter, Interaction
-from tests.test_api import call, count, create, make_key
-
-
-@pytest.fixture
-def key(app, counter) -> str:
-    return make_key(app)
+from tests.helpers import call, count, create, make_key
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from survey import db
 from survey.domain.agencies import contains, visible_codes
 from survey.models import Agency, ApiKey, User
-from tests.test_api import add_ward, create, make_key
+from tests.helpers import add_ward, create, make_key
 
 KEY = re.compile(r"^(ksq_[0-9a-f]{8})_[A-Za-z0-9_-]{43}$", re.MULTILINE)
 

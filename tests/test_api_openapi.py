@@ -1,7 +1,7 @@
 """The OpenAPI document: valid OpenAPI 3.1, and a bounded schemathesis run against the app.
 
-Hand-written tests in test_api*.py check every response they receive against the document (see
-tests.test_api.call); here schemathesis generates requests from it.
+Hand-written tests of the API check every response they receive against the document (see
+tests.helpers.call); here schemathesis generates requests from it.
 """
 
 from __future__ import annotations
@@ -19,9 +19,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from survey.web.api import openapi
-from tests.test_api import make_key
-from tests.test_api_reports import this_month
-from tests.test_citizen import send
+from tests.helpers import make_key, send, this_month
 
 CHECKS = [
     not_a_server_error,

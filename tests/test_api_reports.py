@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 from alembic import command
 
 from survey import db
 from survey.reporting import monthly
 from survey.web.api import openapi
-from tests.test_api import add_ward, call, create, make_key
-from tests.test_citizen import send
+from tests.helpers import add_ward, call, create, make_key, send, this_month
 
 RESULTS = "/api/v1/satisfaction"
-
-
-def this_month() -> str:
-    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
 
 
 @pytest.fixture

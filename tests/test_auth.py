@@ -8,9 +8,7 @@ from sqlalchemy import select
 from survey import db
 from survey.domain import accounts, agencies
 from survey.models import User
-from tests.conftest import hidden_fields
-
-PASSWORD = "correct horse battery"
+from tests.helpers import PASSWORD, hidden_fields, login
 
 
 @pytest.fixture
@@ -22,11 +20,6 @@ def users(app, counter):
         accounts.create_user(s, "Official@HoanKiem.gov.vn", "official", PASSWORD, "P-HK")
         accounts.create_user(s, "analyst@hanoi.gov.vn", "analyst", PASSWORD, "HN")
         s.commit()
-
-
-def login(client, email, password=PASSWORD):
-    page = client.get("/auth/login")
-    return client.post("/auth/login", data={**hidden_fields(page.text), "email": email, "password": password})
 
 
 def test_user_create_list_disable(runner, counter):

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from survey import db
 from survey.models import AnswerCount, Response, ScoreSum
 from survey.transfer.demo import seed_demo
-from tests.conftest import IN_CI
+from tests.helpers import IN_CI
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 

@@ -9,6 +9,7 @@ from survey import db
 from survey.domain import accounts
 from survey.models import Response
 from tests.browser import chromium, live_server
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 360, "height": 740}
@@ -70,8 +71,8 @@ def staffed(app, counter):
 
     with app.app_context():
         seed_demo(db.session(), months=2, per_month=80, seed=2)
-        accounts.create_user(db.session(), "officer@hanoi.gov.vn", "officer", "correct horse battery", "P-HK")
-        accounts.create_user(db.session(), "official@hanoi.gov.vn", "official", "correct horse battery", "HN")
+        accounts.create_user(db.session(), "officer@hanoi.gov.vn", "officer", PASSWORD, "P-HK")
+        accounts.create_user(db.session(), "official@hanoi.gov.vn", "official", PASSWORD, "HN")
         db.session().commit()
     return app
 
@@ -79,7 +80,7 @@ def staffed(app, counter):
 def log_in(page, base, email):
     page.goto(base + "/auth/login")
     page.get_by_label("Thư điện tử").fill(email)
-    page.get_by_label("Mật khẩu").fill("correct horse battery")
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
 
 

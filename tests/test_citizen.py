@@ -8,11 +8,11 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import inspect, select
 
 from survey import db
 from survey.models import Answer, Interaction, Response, utcnow
-from tests.conftest import hidden_fields
+from tests.helpers import count, hidden_fields, make_interaction, send
 
 SIPAS_CODES = (
     [f"TC{i}" for i in range(1, 5)]
@@ -21,17 +21,6 @@ SIPAS_CODES = (
     + [f"KQ{i}" for i in range(1, 4)]
     + [f"PA{i}" for i in range(1, 4)]
 )
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session().scalar(select(func.count()).select_from(model))
-
-
-def send(client, path: str, answers: dict, **overrides):
-    """Open the page, then post the answers with the page's hidden fields."""
-    data = {**hidden_fields(client.get(path).text), **answers, **overrides}
-    return client.post(path, data=data)
 
 
 def test_counter_page_shows_the_questionnaire(client, counter_path):
@@ -178,26 +167,6 @@ def test_csrf_failure_keeps_answers_and_a_fresh_token_works(app, client, counter
     assert reply.status_code == 422 and 'name="TC1" value="5" checked' in reply.text
     retry = client.post(counter_path, data={**hidden_fields(reply.text), "TC1": "5"})
     assert retry.status_code == 303 and count(app, Response) == 1
-
-
-def make_interaction(app, *, expires_in=timedelta(days=7), used=False) -> str:
-    from survey.models import Agency, Counter
-
-    with app.app_context():
-        s = db.session()
-        counter = s.scalar(select(Counter))
-        token = f"tok{s.scalar(select(func.count()).select_from(Interaction))}-abcdefghijklmnop"
-        s.add(
-            Interaction(
-                token=token,
-                agency_id=s.scalar(select(Agency.id).where(Agency.code == "P-HK")),
-                counter_id=counter.id,
-                expires_at=utcnow() + expires_in,
-                used_at=utcnow() if used else None,
-            )
-        )
-        s.commit()
-    return token
 
 
 def test_one_time_link_serves_one_response(app, client, counter):

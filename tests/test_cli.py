@@ -6,6 +6,7 @@ import stat
 
 from sqlalchemy import create_engine, inspect
 
+from questionnaires import DEFAULT_DIR
 from survey import config, db
 
 
@@ -43,8 +44,6 @@ def test_questionnaires_check_prints_a_summary(runner):
 
 
 def test_questionnaires_check_reports_every_broken_file(make_app, tmp_path):
-    from tests.test_registry import DEFAULT_DIR
-
     app = make_app()
     broken = tmp_path / "q"
     broken.mkdir()

@@ -15,7 +15,7 @@ from survey.domain import accounts, catalog, responses
 from survey.models import Agency
 from survey.reporting import insights
 from survey.transfer.demo import seed_demo
-from tests.test_auth import PASSWORD, login
+from tests.helpers import PASSWORD, login
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 MONTH = "2026-10"

@@ -15,16 +15,12 @@ from sqlalchemy import delete, func, inspect, select
 from survey import db
 from survey.models import Agency, Answer, Counter, Interaction, QuestionnaireVersion, Response, Service
 from survey.transfer.demo import seed_demo
+from tests.helpers import count
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 3, 18, 3, 0, tzinfo=UTC)  # Wednesday 18 March 2026, 10:00 in Hà Nội
 SIPAS_CRITERIA = re.compile(r"^(TC|TT|CC|KQ|PA)\d$")
 SMALL = ["seed-demo", "--months", "2", "--responses-per-month", "30"]
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session().scalar(select(func.count()).select_from(model))
 
 
 def fingerprint(app) -> str:

@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from questionnaires import load_catalog
 from survey.web.citizen import forms
-from tests.conftest import fresh_database_url
+from tests.helpers import fresh_database_url
 
 CATALOG = load_catalog()
 KEY = "k" * 22

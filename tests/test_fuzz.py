@@ -46,8 +46,7 @@ from survey.config import DEFAULTS
 from survey.domain import signing
 from survey.models import Agency, Answer, AnswerCount, Counter, Interaction, Response, ScoreSum, utcnow
 from survey.transfer.layout import columns, item_columns
-from tests.conftest import fresh_database_url, hidden_fields
-from tests.test_api import conforms, make_key
+from tests.helpers import conforms, fresh_database_url, hidden_fields, make_key
 
 CATALOG = load_catalog()
 MAX_CONTENT_LENGTH = DEFAULTS["MAX_CONTENT_LENGTH"]

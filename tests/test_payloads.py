@@ -15,9 +15,7 @@ from survey import db
 from survey.domain import accounts, signing
 from survey.models import Answer, Counter
 from survey.transfer.demo import seed_demo
-from tests.conftest import hidden_fields
-from tests.test_admin import post_form
-from tests.test_auth import PASSWORD, login
+from tests.helpers import PASSWORD, hidden_fields, login, post_form
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 SCRIPT = "<script>alert(1)</script>"

@@ -12,8 +12,7 @@ from sqlalchemy import select, update
 
 from survey import db
 from survey.models import Interaction, utcnow
-from tests.test_api import create, make_key
-from tests.test_citizen import send
+from tests.helpers import create, make_key, send
 
 SVG = "{http://www.w3.org/2000/svg}"
 STEP = re.compile(r"([Mmh])\s*(-?[\d.]+)(?:\s+(-?[\d.]+))?")

@@ -12,7 +12,7 @@ from questionnaires import DEFAULT_DIR
 from survey import db
 from survey.domain.catalog import ImmutableVersionError
 from survey.models import QuestionnaireVersion
-from tests.test_citizen import send
+from tests.helpers import send
 
 
 @pytest.fixture

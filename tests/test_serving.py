@@ -16,8 +16,7 @@ import pytest
 import redis
 
 from survey.web import serving
-from tests.conftest import IN_CI, hidden_fields
-from tests.test_citizen import send
+from tests.helpers import IN_CI, hidden_fields, make_interaction, send
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "survey" / "templates"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -138,8 +137,6 @@ def test_without_a_trusted_proxy_forwarded_headers_are_ignored(make_app, counter
 
 
 def test_one_json_line_per_request_without_tokens_or_addresses(app, client, counter, caplog):
-    from tests.test_citizen import make_interaction
-
     token = make_interaction(app)
     with caplog.at_level(logging.INFO, logger="survey.request"):
         response = client.get(f"/t/{token}?s=secret-looking", headers={"X-Request-ID": "lb-1234"})

@@ -2,69 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from questionnaires import load_catalog
 from survey import db
-from survey.models import Agency, Answer, AnswerCount, Counter, QuestionnaireVersion, Response, ScoreSum, Service
-from survey.transfer.layout import columns, item_columns
-
-CATALOG = load_catalog()
-ITEMS = item_columns([CATALOG.get("sipas", 1), CATALOG.get("quay-nhanh", 1)])
-HEADER = columns(ITEMS)
-SIPAS_ROW = {"submitted_at": "2026-01-15T09:00", "agency_code": "P-HK", "service_code": "KS", "counter_code": "HK-01",
-             "questionnaire": "sipas", "version": "1", "TC1": "5", "TC3": "4", "CC1": "2", "UT1": "3", "BG_AGE": "2",
-             "comment": "Rất tốt, cảm ơn"}  # fmt: skip
-QUICK_ROW = {"submitted_at": "2026-01-16T14:45:00+07:00", "agency_code": "P-BD", "questionnaire": "quay-nhanh",
-             "version": "1", "channel": "kiosk", "QN_TC": "3", "QN_CC": "5"}  # fmt: skip
-
-
-def csv_text(rows: list[dict], header: list[str] = HEADER) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([row.get(c, "") for c in header] for row in rows)
-    return out.getvalue()
-
-
-def write_csv(tmp_path, rows: list[dict], name: str = "responses.csv", bom: bool = False, header=HEADER) -> str:
-    path = tmp_path / name
-    path.write_bytes(csv_text(rows, header).encode("utf-8-sig" if bom else "utf-8"))
-    return str(path)
-
-
-def import_file(runner, path: str, *options: str):
-    return runner.invoke(args=["import-responses", path, *options])
-
-
-def counts(app) -> dict[str, int]:
-    """Rows of every table an import writes, read on a connection of its own."""
-    with app.extensions["survey.db"]["engine"].connect() as conn:
-        return {m.__tablename__: conn.scalar(select(func.count()).select_from(m))
-                for m in (Response, Answer, AnswerCount, ScoreSum)}  # fmt: skip
-
-
-def stored(app) -> list[tuple]:
-    """Every response by codes and values: (UTC time, agency, service, counter, questionnaire, version, channel,
-    answers, comment), sorted."""
-    with app.app_context():
-        s = db.session()
-        codes = {m: dict(s.execute(select(m.id, m.code)).all()) for m in (Agency, Service, Counter)}
-        versions = {v.id: (v.questionnaire, v.version) for v in s.scalars(select(QuestionnaireVersion))}
-        rows = []
-        for r in s.scalars(select(Response)):
-            answers = {a.item_code: a.value for a in r.answers if a.item_code != "COMMENT"}
-            comment = next((a.text for a in r.answers if a.item_code == "COMMENT"), None)
-            rows.append((r.submitted_at.isoformat(), codes[Agency][r.agency_id], codes[Service].get(r.service_id),
-                         codes[Counter].get(r.counter_id), *versions[r.questionnaire_version_id], r.channel,
-                         tuple(sorted(answers.items())), comment))  # fmt: skip
-    return sorted(rows)
+from survey.models import AnswerCount, Response, ScoreSum
+from tests.helpers import HEADER, ITEMS, QUICK_ROW, SIPAS_ROW, counts, csv_text, import_file, stored, write_csv
 
 
 def rollups(app) -> dict[str, list[tuple]]:

@@ -18,7 +18,7 @@ from survey import db
 from survey.domain import catalog, responses
 from survey.models import Agency, Answer, AnswerCount, Response, ScoreSum
 from survey.transfer import exports
-from tests.test_transfer import HEADER, QUICK_ROW, SIPAS_ROW, counts, import_file, stored, write_csv
+from tests.helpers import HEADER, QUICK_ROW, SIPAS_ROW, counts, import_file, stored, write_csv
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 INJECTIONS = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx"]
