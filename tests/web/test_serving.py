@@ -18,7 +18,7 @@ import redis
 from survey.web import serving
 from tests.helpers import IN_CI, hidden_fields, make_interaction, send
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "survey" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "survey" / "templates"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
