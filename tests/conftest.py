@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import uuid
 
 import pytest
@@ -13,9 +11,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from survey import create_app, db
+from tests.helpers import IN_CI, fresh_database_url, make_key
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture(scope="session")
@@ -92,17 +90,6 @@ def database_url(request, tmp_path, sqlite_template):
     return fresh_database_url(request, tmp_path, sqlite_template)
 
 
-def fresh_database_url(request, tmp_path, sqlite_template) -> str:
-    """A fresh database on the backend named by request.param (a copy of the SQLite template, or reset PG)."""
-    if request.param == "sqlite":
-        path = tmp_path / "test.sqlite3"
-        shutil.copy(sqlite_template, path)
-        return f"sqlite:///{path}"
-    database = request.getfixturevalue("postgres_database")
-    database.reset()
-    return database.url
-
-
 @pytest.fixture
 def make_app(database_url, tmp_path):
     """Build an app on the test's database, with optional configuration overrides."""
@@ -148,20 +135,6 @@ def session(app):
         yield db.session()
 
 
-HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*>')
-
-
-def hidden_fields(html: str) -> dict[str, str]:
-    """The hidden inputs of a rendered form (CSRF token, submission key)."""
-    fields = {}
-    for tag in HIDDEN.findall(html):
-        name = re.search(r'name="([^"]+)"', tag)
-        value = re.search(r'value="([^"]*)"', tag)
-        if name:
-            fields[name.group(1)] = value.group(1) if value else ""
-    return fields
-
-
 @pytest.fixture
 def counter(app):
     """An agency under a parent, a service and an active counter; returns the counter's code."""
@@ -197,3 +170,9 @@ def places(app, counter):
         s.add_all([ward, Counter(code="BD-01", agency=ward, name="Quầy số 1")])
         s.commit()
     return app
+
+
+@pytest.fixture
+def key(app, counter) -> str:
+    """An API key of no agency (every agency in scope), beside the counter HK-01."""
+    return make_key(app)

@@ -1,0 +1,189 @@
+"""The officials' dashboard: access matrix, charts, cache and the report pack."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from survey import db
+from survey.domain import accounts, catalog, responses
+from survey.models import Agency
+from survey.reporting import insights
+from survey.transfer.demo import seed_demo
+from tests.helpers import PASSWORD, login
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+MONTH = "2026-10"
+ACCOUNTS = {
+    "admin": ("admin", None),
+    "analyst-HN": ("analyst", "HN"),
+    "official-P-HK": ("official", "P-HK"),
+    "officer-P-HK": ("officer", "P-HK"),
+}
+
+
+@pytest.fixture(scope="module")
+def chart_formats():
+    from analysis import charts
+
+    return charts.CHART_NAMES, charts.FORMATS
+
+
+@pytest.fixture
+def demo(app):
+    with app.app_context():
+        s = db.session()
+        seed_demo(s, months=3, per_month=150, seed=5, now=NOW)
+        for name, (role, agency) in ACCOUNTS.items():
+            accounts.create_user(s, f"{name}@hanoi.gov.vn", role, PASSWORD, agency)
+        s.commit()
+    return app
+
+
+def as_user(app, name):
+    client = app.test_client()
+    if name is not None:
+        assert login(client, f"{name}@hanoi.gov.vn").status_code == 303
+    return client
+
+
+def urls(agency: str, status: int) -> list[str]:
+    query = f"?month={MONTH}&questionnaire=sipas&agency={agency}"
+    found = [
+        f"/dashboard{query}",
+        f"/dashboard/charts/trend.png{query}",
+        f"/dashboard/charts/heatmap.svg{query}",
+        f"/dashboard/report/{MONTH}.xlsx{query}",
+    ]
+    # Building the PDF takes seconds: its access is checked where it is refused, its content below.
+    return found if status == 200 else [*found, f"/dashboard/report/{MONTH}.pdf{query}"]
+
+
+# (account, agency asked for) -> expected status of every page, chart and download
+MATRIX = [
+    (None, "ALL", 302),
+    (None, "P-HK", 302),
+    ("officer-P-HK", "P-HK", 403),
+    ("officer-P-HK", "ALL", 403),
+    ("admin", "ALL", 200),
+    ("admin", "P-HK", 200),
+    ("analyst-HN", "HN", 200),
+    ("analyst-HN", "P-HK", 200),
+    ("analyst-HN", "ALL", 404),
+    ("official-P-HK", "P-HK", 200),
+    ("official-P-HK", "P-BD", 404),
+    ("official-P-HK", "HN", 404),
+    ("official-P-HK", "ALL", 404),
+]
+
+
+@pytest.mark.parametrize(("account", "agency", "status"), MATRIX)
+def test_access_matrix(demo, account, agency, status):
+    client = as_user(demo, account)
+    for url in urls(agency, status):
+        reply = client.get(url)
+        assert reply.status_code == status, url
+        if status == 302:
+            assert "/auth/login" in reply.headers["Location"]
+        if status != 200:
+            assert b"%PDF" not in reply.data and b"<svg" not in reply.data
+
+
+def test_scoped_user_lands_on_their_agency(demo):
+    page = as_user(demo, "official-P-HK").get("/dashboard")
+    assert page.status_code == 200
+    assert "UBND Phường Hoàn Kiếm" in page.text and "UBND Phường Ba Đình" not in page.text
+
+
+def test_dashboard_page_says_where_figures_come_from(demo):
+    page = as_user(demo, "admin").get(f"/dashboard?month={MONTH}&questionnaire=sipas")
+    html = page.text
+    assert "Khảo sát tại quầy" in html and "không phải Chỉ số SIPAS chính thức" in html
+    assert html.count("<details>") >= 5 and html.count('alt="') >= 5
+    assert "Mục tiêu 86 %" in html or "86" in html
+    assert 'href="/dashboard?month=2026-10&amp;questionnaire=sipas&amp;agency=P-HK"' in html
+
+
+def test_unknown_selection_is_not_found(demo):
+    client = as_user(demo, "admin")
+    assert client.get("/dashboard?month=2026-13").status_code == 404
+    assert client.get("/dashboard?questionnaire=nope").status_code == 404
+    assert client.get("/dashboard?agency=NOPE").status_code == 404
+    assert client.get(f"/dashboard/charts/nope.png?month={MONTH}").status_code == 404
+    assert client.get(f"/dashboard/charts/trend.gif?month={MONTH}").status_code == 404
+    assert client.get(f"/dashboard/report/{MONTH}.doc").status_code == 404
+
+
+def test_every_chart_decodes_in_every_format(demo, chart_formats):
+    from PIL import Image
+
+    names, formats = chart_formats
+    assert {"trend", "ranking", "elements", "heatmap", "priorities"} <= set(names)
+    client = as_user(demo, "admin")
+    for name in names:
+        for fmt in formats:
+            reply = client.get(f"/dashboard/charts/{name}.{fmt}?month={MONTH}&questionnaire=sipas&agency=HN")
+            assert reply.status_code == 200, (name, fmt)
+            if fmt == "png":
+                image = Image.open(io.BytesIO(reply.data))
+                assert image.format == "PNG" and image.width > 300
+            elif fmt == "svg":
+                root = ET.fromstring(reply.data)
+                assert root.tag.endswith("svg")
+                assert "Khảo sát tại quầy" in reply.data.decode()
+            else:
+                assert reply.data.startswith(b"%PDF")
+
+
+def test_charts_are_cached_and_refreshed_when_the_month_changes(demo):
+    with demo.app_context():
+        s = db.session()
+        sel = insights.Selection(MONTH, "sipas", "P-HK")
+        before = insights.data_version(s, sel)
+        assert insights.data_version(s, sel) == before
+        agency_id = s.scalar(select(Agency.id).where(Agency.code == "P-HK"))
+        responses.record_response(
+            s,
+            responses.Submission(
+                definition=catalog.current().get("sipas"),
+                agency_id=agency_id,
+                channel="paper",
+                submission_key="k-new-response-1",
+                answers={"TC1": 1},
+                submitted_at=datetime(2026, 10, 15, 3, 0, tzinfo=UTC),
+            ),
+        )
+        s.commit()
+        assert insights.data_version(s, sel) != before
+        other_month = insights.Selection("2026-06", "sipas", "P-HK")
+        assert insights.data_version(s, other_month) == insights.data_version(s, other_month)
+
+
+def test_report_pack_pdf_and_xlsx(demo):
+    client = as_user(demo, "analyst-HN")
+    pdf = client.get(f"/dashboard/report/{MONTH}.pdf?questionnaire=sipas&agency=HN")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert pdf.data.count(b"/Type /Page\n") + pdf.data.count(b"/Type /Page ") + pdf.data.count(b"/Type/Page") >= 6
+    assert "attachment" in pdf.headers["Content-Disposition"]
+    xlsx = client.get(f"/dashboard/report/{MONTH}.xlsx?questionnaire=sipas&agency=HN")
+    book = load_workbook(io.BytesIO(xlsx.data), read_only=True)
+    assert {"overall", "criterion"} <= set(book.sheetnames)
+    book.close()
+
+
+def test_report_pack_command(demo, tmp_path):
+    result = demo.test_cli_runner().invoke(
+        args=["report", "pack", "--month", MONTH, "--out", str(tmp_path), "--agency", "P-HK"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / f"bao-cao-P-HK-sipas-{MONTH}.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / f"bao-cao-P-HK-sipas-{MONTH}.xlsx").exists()
+    bad = demo.test_cli_runner().invoke(
+        args=["report", "pack", "--month", MONTH, "--out", str(tmp_path), "--agency", "NOPE"]
+    )
+    assert bad.exit_code == 2 and "no agency 'NOPE'" in bad.output
