@@ -1,15 +1,14 @@
-"""The one writer of responses (domain.responses.store), the response's own key in exports, and the subtree rule."""
+"""The one writer of responses: domain.responses.store."""
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from survey import db
-from survey.domain import agencies, catalog, responses
+from survey.domain import catalog, responses
 from survey.models import Agency, Answer, AnswerCount, Interaction, Response, ScoreSum, utcnow
 
 AT = datetime(2026, 1, 15, 3, 0, tzinfo=UTC)
@@ -97,58 +96,3 @@ def test_store_refuses_a_malformed_key_and_a_key_twice_in_one_call(app, counter)
             responses.store(s, [submission(ward_id(), "short")])
         with pytest.raises(responses.InvalidSubmission, match="twice"):
             responses.store(s, [submission(ward_id(), "k" * 16), submission(ward_id(), "k" * 16)])
-
-
-def test_an_export_imported_again_adds_nothing(app, runner, tmp_path):
-    assert runner.invoke(args=["seed-demo", "--months", "2", "--responses-per-month", "40"]).exit_code == 0
-    before, totals = table_counts(app), rollup_totals(app)
-    with app.app_context():
-        month = db.session().scalar(select(func.min(Response.submitted_at))).astimezone(UTC).strftime("%Y-%m")
-    out = tmp_path / "export.csv"
-    result = runner.invoke(args=["export-responses", "--month", month, "--format", "csv", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    with out.open(encoding="utf-8-sig") as fh:
-        rows = list(csv.DictReader(fh))
-    keys_read = {r["submission_key"].removeprefix("'") for r in rows}  # a key starting with '-' is neutralised
-    assert rows and all(responses.SUBMISSION_KEY.match(k) for k in keys_read)
-    with app.app_context():
-        keys = set(db.session().scalars(select(Response.submission_key)))
-    assert keys_read <= keys  # each response's own key, not a new one
-    result = runner.invoke(args=["import-responses", str(out)])
-    assert result.exit_code == 0, result.output
-    assert f"Imported 0 responses ({len(rows):,} already imported)" in result.output
-    assert table_counts(app) == before and rollup_totals(app) == totals
-
-
-def test_a_file_that_repeats_a_key_imports_it_once_and_a_bad_key_is_a_row_error(app, runner, tmp_path, counter):
-    header = "submitted_at,agency_code,questionnaire,version,TC1,submission_key\n"
-    same = "2026-01-15T09:00,P-HK,sipas,1,5,paper-form-000000000001\n"
-    path = tmp_path / "twice.csv"
-    path.write_text(header + same + same, encoding="utf-8")
-    result = runner.invoke(args=["import-responses", str(path)])
-    assert result.exit_code == 0, result.output
-    assert "Imported 1 responses (1 already imported)" in result.output
-    bad = tmp_path / "bad.csv"
-    bad.write_text(header + "2026-01-15T09:00,P-HK,sipas,1,5,not a key!\n", encoding="utf-8")
-    result = runner.invoke(args=["import-responses", str(bad)])
-    assert result.exit_code != 0
-    assert "line 2: submission_key: 'not a key!' is not a submission key" in result.output
-    assert table_counts(app)["responses"] == 1
-
-
-def test_the_subtree_rule_follows_the_hierarchy_and_ends_on_a_cycle(app, counter):
-    with app.app_context():
-        s = db.session()
-        city = s.scalar(select(Agency).where(Agency.code == "HN"))
-        ward = s.scalar(select(Agency).where(Agency.code == "P-HK"))
-        unit = Agency(code="T-1", name="Tổ 1", level="to", parent=ward)
-        s.add(unit)
-        s.flush()
-        assert agencies.subtree_codes(s, city.id) == {"HN", "P-HK", "T-1"}
-        assert agencies.subtree_codes(s, ward.id) == {"P-HK", "T-1"}
-        assert agencies.visible_codes(s, None) is None
-        assert agencies.contains(s, city.id, unit.id) and not agencies.contains(s, unit.id, city.id)
-        city.parent_id = unit.id  # a cycle (the reference import refuses one; the query must still end)
-        s.flush()
-        assert agencies.subtree_codes(s, ward.id) == {"HN", "P-HK", "T-1"}
-        s.rollback()
