@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_wtf.csrf import generate_csrf
 
 from survey import db
 from survey.domain import responses, signing
 from survey.extensions import limiter
 from survey.models import Interaction
 from survey.web.citizen import forms
+from survey.web.citizen.fresh import FreshPages
 from survey.web.qrcode import qr_svg
 
 bp = Blueprint("citizen", __name__)
@@ -40,12 +38,7 @@ def _open_interaction(token: str) -> Interaction:
     return interaction
 
 
-# A counter's fresh page (no answer, no error) is the same for every citizen but for its CSRF token and
-# submission key: it is rendered once per address and locale with slots for them, then filled in.
-# Random per process: no name an administrator types can contain them and be filled in instead.
-_CSRF_SLOT, _KEY_SLOT = f"csrf{secrets.token_hex(16)}", f"key{secrets.token_hex(16)}"
-_FRESH_PAGES: dict[tuple, tuple[object, str]] = {}
-_FRESH_PAGES_LIMIT = 2048  # pages per process (counters × locales × addresses; about 20 KB each); then start over
+_fresh_pages = FreshPages()  # per worker; see survey.web.citizen.fresh
 
 
 def _render(form: forms.CitizenForm, agency, counter, status: int = 200):
@@ -63,22 +56,18 @@ def _render(form: forms.CitizenForm, agency, counter, status: int = 200):
 
 
 def _fresh(definition, agency, counter):
-    """A counter's page not yet answered, from the per-process cache of fresh pages."""
+    """A counter's page not yet answered, rendered once per worker and filled in for each citizen."""
     locale = str(get_locale())
-    key = (definition.id, definition.version, locale, request.full_path, agency.name, counter and counter.name)
-    cached = _FRESH_PAGES.get(key)
-    if cached is None or cached[0] is not definition:
+
+    def render(csrf_slot: str, key_slot: str) -> str:
         form = forms.bind(definition, locale)
         if "csrf_token" in form:
-            form.csrf_token.current_token = _CSRF_SLOT
-        form.submission_key.data = _KEY_SLOT
-        if len(_FRESH_PAGES) >= _FRESH_PAGES_LIMIT:
-            _FRESH_PAGES.clear()
-        cached = _FRESH_PAGES[key] = (definition, _render(form, agency, counter)[0])
-    page = cached[1].replace(_KEY_SLOT, responses.new_submission_key(), 1)
-    if _CSRF_SLOT in page:
-        page = page.replace(_CSRF_SLOT, generate_csrf(), 1)
-    return page
+            form.csrf_token.current_token = csrf_slot
+        form.submission_key.data = key_slot
+        return _render(form, agency, counter)[0]
+
+    key = (definition.id, definition.version, locale, request.full_path, agency.name, counter and counter.name)
+    return _fresh_pages.page(key, definition, render)
 
 
 def _submit(definition, agency, counter, channel: str, interaction: Interaction | None = None):
