@@ -232,6 +232,14 @@ def counts(app) -> dict[str, int]:
                 for m in (Response, Answer, AnswerCount, ScoreSum)}  # fmt: skip
 
 
+def rollup_totals(app) -> tuple:
+    """The answers counted and the respondents scored in every rollup, read on a connection of its own."""
+    with app.extensions["survey.db"]["engine"].connect() as conn:
+        answers = conn.execute(select(func.sum(AnswerCount.count))).scalar_one()
+        scores = conn.execute(select(func.sum(ScoreSum.n), func.sum(ScoreSum.sum_y))).one()
+        return answers, tuple(scores)
+
+
 def stored(app) -> list[tuple]:
     """Every response by codes and values: (UTC time, agency, service, counter, questionnaire, version, channel,
     answers, comment), sorted."""

@@ -5,26 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from survey import db
 from survey.domain import catalog, responses
-from survey.models import Agency, Answer, AnswerCount, Interaction, Response, ScoreSum, utcnow
+from survey.models import Agency, Interaction, utcnow
+from tests.helpers import counts, rollup_totals
 
 AT = datetime(2026, 1, 15, 3, 0, tzinfo=UTC)
-
-
-def table_counts(app) -> dict[str, int]:
-    with app.extensions["survey.db"]["engine"].connect() as conn:
-        return {m.__tablename__: conn.scalar(select(func.count()).select_from(m))
-                for m in (Response, Answer, AnswerCount, ScoreSum)}  # fmt: skip
-
-
-def rollup_totals(app) -> tuple:
-    with app.extensions["survey.db"]["engine"].connect() as conn:
-        counts = conn.execute(select(func.sum(AnswerCount.count))).scalar_one()
-        scores = conn.execute(select(func.sum(ScoreSum.n), func.sum(ScoreSum.sum_y))).one()
-        return counts, tuple(scores)
 
 
 def submission(ward_id: int, key: str, **changes) -> responses.Submission:
@@ -45,8 +33,8 @@ def test_store_writes_responses_answers_and_rollups_and_counts_each_key_once(app
         again = [submission(ward_id(), "key-0000000000000001"), submission(ward_id(), "key-0000000000000009")]
         assert responses.store(s, again) == [responses.Outcome.DUPLICATE, responses.Outcome.STORED]
         s.commit()
-    assert table_counts(app)["responses"] == 4
-    assert table_counts(app)["answers"] == 4 * 3  # two answers and the comment each
+    assert counts(app)["responses"] == 4
+    assert counts(app)["answers"] == 4 * 3  # two answers and the comment each
     assert rollup_totals(app)[0] == 4 * 2  # a duplicate adds nothing to the rollups
 
 
@@ -65,7 +53,7 @@ def test_store_marks_the_interaction_used_and_a_spent_token_is_refused(app, coun
         spent = responses.store(s, [submission(ward_id(), "key-b" * 4, interaction_id=interaction.id)])
         assert spent == [responses.Outcome.TOKEN_USED]
         s.rollback()
-    assert table_counts(app)["responses"] == 1
+    assert counts(app)["responses"] == 1
 
 
 @pytest.mark.parametrize(
@@ -86,7 +74,7 @@ def test_store_refuses_what_its_questionnaire_version_cannot_hold(app, counter, 
                 s, [submission(ward_id(), "key-ok-000000000001"), submission(ward_id(), "k" * 16, **changes)]
             )
         s.rollback()
-    assert table_counts(app)["responses"] == 0  # nothing of the call was written, the valid one neither
+    assert counts(app)["responses"] == 0  # nothing of the call was written, the valid one neither
 
 
 def test_store_refuses_a_malformed_key_and_a_key_twice_in_one_call(app, counter):

@@ -9,25 +9,13 @@ from sqlalchemy import func, select
 
 from survey import db
 from survey.domain import responses
-from survey.models import Answer, AnswerCount, Response, ScoreSum
-
-
-def table_counts(app) -> dict[str, int]:
-    with app.extensions["survey.db"]["engine"].connect() as conn:
-        return {m.__tablename__: conn.scalar(select(func.count()).select_from(m))
-                for m in (Response, Answer, AnswerCount, ScoreSum)}  # fmt: skip
-
-
-def rollup_totals(app) -> tuple:
-    with app.extensions["survey.db"]["engine"].connect() as conn:
-        counts = conn.execute(select(func.sum(AnswerCount.count))).scalar_one()
-        scores = conn.execute(select(func.sum(ScoreSum.n), func.sum(ScoreSum.sum_y))).one()
-        return counts, tuple(scores)
+from survey.models import Response
+from tests.helpers import counts, rollup_totals
 
 
 def test_an_export_imported_again_adds_nothing(app, runner, tmp_path):
     assert runner.invoke(args=["seed-demo", "--months", "2", "--responses-per-month", "40"]).exit_code == 0
-    before, totals = table_counts(app), rollup_totals(app)
+    before, totals = counts(app), rollup_totals(app)
     with app.app_context():
         month = db.session().scalar(select(func.min(Response.submitted_at))).astimezone(UTC).strftime("%Y-%m")
     out = tmp_path / "export.csv"
@@ -43,7 +31,7 @@ def test_an_export_imported_again_adds_nothing(app, runner, tmp_path):
     result = runner.invoke(args=["import-responses", str(out)])
     assert result.exit_code == 0, result.output
     assert f"Imported 0 responses ({len(rows):,} already imported)" in result.output
-    assert table_counts(app) == before and rollup_totals(app) == totals
+    assert counts(app) == before and rollup_totals(app) == totals
 
 
 def test_a_file_that_repeats_a_key_imports_it_once_and_a_bad_key_is_a_row_error(app, runner, tmp_path, counter):
@@ -59,4 +47,4 @@ def test_a_file_that_repeats_a_key_imports_it_once_and_a_bad_key_is_a_row_error(
     result = runner.invoke(args=["import-responses", str(bad)])
     assert result.exit_code != 0
     assert "line 2: submission_key: 'not a key!' is not a submission key" in result.output
-    assert table_counts(app)["responses"] == 1
+    assert counts(app)["responses"] == 1
