@@ -2,8 +2,11 @@
 # Make .venv ready: `bash scripts/bootstrap.sh` installs what the running app needs (requirements.txt),
 # `bash scripts/bootstrap.sh dev` adds the tests, benchmarks and linters (requirements-dev.txt).
 #
-# .venv/.installed-runtime and .venv/.installed-dev hold the hashes of the requirement files pip last
-# installed in full (no match: that set is installed again). A dev install satisfies the runtime set too.
+# A step is recorded only once it has succeeded, so an interrupted or failed run leaves nothing that the
+# next one trusts: .venv/.created is written once the virtual environment exists with its pip (a .venv
+# without it, or whose Python no longer runs, is made anew), .venv/.installed-runtime and
+# .venv/.installed-dev hold the hashes of the requirement files pip last installed in full (no match:
+# that set is installed again). A dev install satisfies the runtime set too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 wanted=${1:-runtime}
@@ -11,12 +14,32 @@ case $wanted in
   runtime | dev) ;;
   *) echo "usage: bash scripts/bootstrap.sh [runtime|dev]" >&2 && exit 2 ;;
 esac
-python=${PYTHON:-$(command -v python3.11 || command -v python3)}
+python=$(bash scripts/python.sh)  # stops here, with the reason, unless it is Python 3.11 or newer
 venv=.venv
-if [ ! -x "$venv/bin/python" ]; then
-  echo "Creating the virtual environment with $python"
-  "$python" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --upgrade pip
+
+if [ -e "$venv/.requirements.sha256" ] && [ ! -e "$venv/.created" ]; then
+  touch "$venv/.created"  # made by an earlier bootstrap.sh, which wrote that stamp only after a full install
+  rm "$venv/.requirements.sha256"
+fi
+if [ -e "$venv" ] || [ -L "$venv" ]; then
+  if [ ! -e "$venv/.created" ]; then
+    echo "The virtual environment in $venv was left half-made (an interrupted or failed first run): making it anew."
+    rm -rf "$venv"
+  elif ! "$venv/bin/python" -c 'import sys, pip; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
+    echo "The Python of $venv no longer runs (removed or upgraded since?): making the virtual environment anew."
+    rm -rf "$venv"
+  fi
+fi
+
+if [ ! -e "$venv" ]; then
+  version=$("$python" -c 'import platform; print(platform.python_version())')
+  echo "Creating the virtual environment in $venv (Python $version, $python)…"
+  if ! "$python" -m venv "$venv" || ! "$venv/bin/python" -m pip install --quiet --upgrade pip; then
+    rm -rf "$venv"
+    echo "Could not create the virtual environment (see above; on Debian: apt-get install python3-venv)." >&2
+    exit 1
+  fi
+  touch "$venv/.created"
 fi
 
 runtime_hash=$(sha256sum requirements.txt | cut -d' ' -f1)
@@ -28,8 +51,11 @@ if has dev "$dev_hash" || { [ "$wanted" = runtime ] && has runtime "$runtime_has
 fi
 if [ "$wanted" = runtime ]; then file=requirements.txt; else file=requirements-dev.txt; fi
 echo "Installing $file"
-rm -f "$venv/.installed-runtime" "$venv/.installed-dev"  # trusted again once installed
-"$venv/bin/python" -m pip install --quiet -r "$file"
+rm -f "$venv/.installed-runtime" "$venv/.installed-dev"  # the set changes from here on: trusted again once installed
+if ! "$venv/bin/python" -m pip install --quiet -r "$file"; then
+  echo "Installing the requirements failed (see above); the next run tries again." >&2
+  exit 1
+fi
 echo "$runtime_hash" >"$venv/.installed-runtime"
 if [ "$wanted" = dev ]; then
   echo "$dev_hash" >"$venv/.installed-dev"
