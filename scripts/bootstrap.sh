@@ -31,7 +31,9 @@ if [ -e "$venv" ] || [ -L "$venv" ]; then
   fi
 fi
 
+fresh=""
 if [ ! -e "$venv" ]; then
+  fresh=1
   version=$("$python" -c 'import platform; print(platform.python_version())')
   echo "Creating the virtual environment in $venv (Python $version, $python)…"
   if ! "$python" -m venv "$venv" || ! "$venv/bin/python" -m pip install --quiet --upgrade pip; then
@@ -42,6 +44,9 @@ if [ ! -e "$venv" ]; then
   touch "$venv/.created"
 fi
 
+count() {  # the packages a requirements file pins
+  grep -cE '^[A-Za-z0-9]' "$@" | awk -F: '{ n += $NF } END { print n }'
+}
 runtime_hash=$(sha256sum requirements.txt | cut -d' ' -f1)
 dev_hash=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
 has() { [ "$(cat "$venv/.installed-$1" 2>/dev/null)" = "$2" ]; }
@@ -49,10 +54,26 @@ has() { [ "$(cat "$venv/.installed-$1" 2>/dev/null)" = "$2" ]; }
 if has dev "$dev_hash" || { [ "$wanted" = runtime ] && has runtime "$runtime_hash"; }; then
   exit 0
 fi
-if [ "$wanted" = runtime ]; then file=requirements.txt; else file=requirements-dev.txt; fi
-echo "Installing $file"
+first=$fresh
+if [ "$wanted" = runtime ]; then
+  file=requirements.txt total=$(count requirements.txt)
+  what="$total runtime packages" takes="about a minute"
+elif has runtime "$runtime_hash"; then  # a runtime-only venv (./run.sh) gets the development extras
+  file=requirements-dev.txt total=$(count requirements.txt requirements-dev.txt)
+  what="$(count requirements-dev.txt) packages for the tests, benchmarks and linters" takes="under a minute"
+  [ -e "$venv/.installed-dev" ] || first=1
+else
+  file=requirements-dev.txt total=$(count requirements.txt requirements-dev.txt)
+  what="$total packages, runtime and development" takes="one to two minutes"
+fi
+if [ -n "$first" ]; then
+  echo "Installing $what (the first time takes $takes)…"
+else
+  echo "Installing $what (the requirements changed, or an earlier install did not finish)…"
+fi
+
 rm -f "$venv/.installed-runtime" "$venv/.installed-dev"  # the set changes from here on: trusted again once installed
-if ! "$venv/bin/python" -m pip install --quiet -r "$file"; then
+if ! "$venv/bin/python" -m pip install --progress-bar raw -r "$file" 2>&1 | "$venv/bin/python" scripts/pip_progress.py "$total"; then
   echo "Installing the requirements failed (see above); the next run tries again." >&2
   exit 1
 fi
