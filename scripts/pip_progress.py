@@ -46,6 +46,8 @@ class Progress:
     def __init__(self, total: int, out, tty: bool):
         self.total, self.out, self.tty = total, out, tty
         self.seen = 0
+        self.satisfied = 0
+        self.failed = False
         self.showing = False
         self.current = ""
         self.started = time.monotonic()
@@ -72,6 +74,7 @@ class Progress:
             if match := pattern.match(bare):
                 self.seen += 1
                 satisfied = pattern is PACKAGE[2]
+                self.satisfied += satisfied
                 self.show(short(match["name"]) + (" (already installed)" if satisfied else ""))
                 return
         for pattern in STEP:
@@ -95,12 +98,15 @@ class Progress:
             return
         if NOISE.match(bare):
             return
+        self.failed = self.failed or bare.startswith("ERROR")
         self.say(bare)
 
     def close(self) -> None:
         seconds = time.monotonic() - self.started
         if self.installed is not None:
             self.say(f"  Installed {self.installed} package{'s' if self.installed != 1 else ''} in {seconds:.0f} s.")
+        elif self.seen and self.satisfied == self.seen and not self.failed:
+            self.say("  All of them were installed already.")
         elif self.showing:
             self.say("")
 
