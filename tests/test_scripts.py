@@ -7,7 +7,10 @@ to do without installing anything, so these tests need no network and never touc
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -228,3 +231,47 @@ def test_port_wait_returns_once_listening_and_gives_up_when_the_server_is_gone()
     ended = subprocess.Popen(["true"])
     ended.wait()
     assert port_script("wait", "127.0.0.1", port, "--pid", str(ended.pid), "--timeout", "10").returncode == 1
+
+
+PIP_OUTPUT = """\
+Looking in links: /opt/wheels
+Collecting pyarrow==26.0.1 (from -r requirements.txt (line 40))
+  Downloading pyarrow-26.0.1-cp311-cp311-manylinux_2_28_x86_64.whl (42.1 MB)
+Progress 0 of 42100000
+Progress 25260000 of 42100000
+WARNING: the cache directory is not writable
+Processing /srv/wheels/segno-1.6.6-py3-none-any.whl (from -r requirements.txt (line 44))
+Requirement already satisfied: numpy==2.4.6 in ./.venv/lib/python3.11/site-packages (from -r requirements.txt)
+Installing collected packages: segno, pyarrow
+Successfully installed pyarrow-26.0.1 segno-1.6.6
+"""
+
+
+def test_pip_progress_sums_pip_up_and_keeps_what_is_not_progress():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "pip_progress.py"), "3"],
+        input=PIP_OUTPUT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0] == "WARNING: the cache directory is not writable"
+    assert lines[1] == "  Downloaded; installing…" and re.fullmatch(r"  Installed 2 packages in \d+ s\.", lines[2])
+    assert len(lines) == 3
+
+
+def test_pip_progress_on_a_terminal_is_one_line_rewritten():
+    spec = importlib.util.spec_from_file_location("pip_progress", ROOT / "scripts" / "pip_progress.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = io.StringIO()
+    progress = module.Progress(3, out, tty=True)
+    for line in PIP_OUTPUT.splitlines(keepends=True):
+        progress.feed(line)
+    progress.close()
+    shown = [part.removeprefix("\033[K") for part in out.getvalue().split("\r") if part.strip("\033[K")]
+    assert "  [1/3] pyarrow 26.0.1 (42.1 MB) · 60 %" in shown
+    assert "WARNING: the cache directory is not writable\n" in shown, "a whole line, not glued to the progress"
+    assert "  [3/3] numpy 2.4.6 (already installed)" in shown and "  [3/3] installing 2 packages…" in shown
+    assert re.fullmatch(r"  Installed 2 packages in \d+ s\.\n", shown[-1])
