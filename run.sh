@@ -1,15 +1,38 @@
 #!/usr/bin/env bash
 # Set up and serve the platform on an embedded SQLite database with demo data.
+# HOST and PORT choose where it listens (default 127.0.0.1:5000); BASE_URL, the address in the printed
+# links, follows them unless set.
 set -euo pipefail
 cd "$(dirname "$0")"
-bash scripts/bootstrap.sh
+host=${HOST:-127.0.0.1}
+port=${PORT:-5000}
+python=$(bash scripts/python.sh)             # Python 3.11 or newer, else it stops with the reason
+"$python" scripts/port.py free "$host" "$port" # a taken port stops it here, before any install
+PYTHON=$python bash scripts/bootstrap.sh      # the runtime requirements only
+
+case $host in
+  0.0.0.0) here=127.0.0.1 elsewhere=" and on this machine's other addresses" ;;
+  ::) here=::1 elsewhere=" and on this machine's other addresses" ;;
+  *) here=$host elsewhere="" ;;
+esac
+case $here in
+  *:*) url="http://[$here]:$port" ;;
+  *) url="http://$here:$port" ;;
+esac
+export BASE_URL=${BASE_URL:-$url}
 export FLASK_APP=wsgi
-export LOG_FORMAT=${LOG_FORMAT:-text}  # plain lines in a terminal; JSON in production
+export LOG_FORMAT=${LOG_FORMAT:-text} # plain lines in a terminal; JSON in production
 .venv/bin/flask init-db
 .venv/bin/flask seed-demo --if-empty
 echo
 echo "Counter survey links (open one on a phone or in a browser):"
 .venv/bin/flask counter-url --all
+if [ -n "$elsewhere" ] && [ "$BASE_URL" = "$url" ]; then
+  echo "(On a phone these links need this machine's address: set BASE_URL=http://ADDRESS:$port.)"
+fi
 echo
-echo "Serving on http://127.0.0.1:5000  (Ctrl+C to stop)"
-exec .venv/bin/flask run --host 127.0.0.1 --port 5000
+# The server takes this shell's place (Ctrl+C reaches it directly); a helper says where it serves once
+# it listens, and ends with it.
+(.venv/bin/python scripts/port.py wait "$host" "$port" --pid $$ &&
+  echo "Serving on $url$elsewhere  (Ctrl+C to stop)" &)
+exec .venv/bin/flask run --host "$host" --port "$port"

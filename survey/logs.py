@@ -4,7 +4,9 @@ A request's line names the route (``/t/<token>``), never the path or query strin
 tokens and signatures; it has no client address and no user agent. Fields: time, level, logger,
 message ("request"), request_id (the proxy's X-Request-ID, or a new one, echoed in the response),
 method, route, status, duration_ms, bytes. Warnings and errors, tracebacks included, use the same
-format. ``LOG_FORMAT=text`` gives plain lines for a developer's terminal; ``LOG_LEVEL`` sets the level.
+format. ``LOG_FORMAT=text`` gives plain lines for a developer's terminal, a request's with its fields
+(``2026-12-03 14:32:01 INFO request GET /q/<counter_code> 200 12.3 ms 4711 B id=…``); ``LOG_LEVEL`` sets
+the level.
 """
 
 from __future__ import annotations
@@ -34,6 +36,22 @@ def json_formatter() -> logging.Formatter:
     )
 
 
+class TextFormatter(logging.Formatter):
+    """Plain lines for a terminal: time, level, logger and message; a request's line carries its fields."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        if record.name != REQUEST_LOGGER or not hasattr(record, "status"):
+            return super().formatMessage(record)
+        size = "-" if record.bytes is None else f"{record.bytes} B"
+        return (
+            f"{record.asctime} {record.levelname} {record.getMessage()} {record.method} {record.route or '-'} "
+            f"{record.status} {record.duration_ms} ms {size} id={record.request_id}"
+        )
+
+
 def configure(level: str = "INFO", fmt: str = "json") -> None:
     """Send the app's and gunicorn's log records to standard error in one format (idempotent)."""
     root = logging.getLogger()
@@ -44,7 +62,7 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     if fmt == "json":
         handler.setFormatter(json_formatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(TextFormatter())
     root.addHandler(handler)
     root.setLevel(level.upper())
     # The dev server's access lines and the rate limiter's notices carry client addresses: kept out;
