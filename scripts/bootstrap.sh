@@ -16,6 +16,10 @@ case $wanted in
 esac
 python=$(bash scripts/python.sh)  # stops here, with the reason, unless it is Python 3.11 or newer
 venv=.venv
+if command -v flock >/dev/null; then  # one install at a time (./run.sh and ./test.sh started together)
+  exec 9<.
+  flock -n 9 || { echo "Another install is running in this project: waiting for it to finish…" && flock 9; }
+fi
 
 if [ -e "$venv/.requirements.sha256" ] && [ ! -e "$venv/.created" ]; then
   touch "$venv/.created"  # made by an earlier bootstrap.sh, which wrote that stamp only after a full install

@@ -6,6 +6,7 @@ to do without installing anything, so these tests need no network and never touc
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import io
@@ -185,6 +186,28 @@ def test_a_venv_whose_python_no_longer_runs_is_made_anew(project):
     assert done.returncode == 0, done.stderr
     assert "no longer runs" in done.stdout
     assert project.pip_calls()[1:] == ["pip install --progress-bar raw -r requirements.txt"]
+
+
+def test_a_second_install_waits_for_the_first(project):
+    assert shutil.which("flock"), "util-linux's flock, as on Debian"
+    holder = os.open(project.root, os.O_RDONLY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)  # as a bootstrap.sh installing in another terminal holds it
+        waiting = subprocess.Popen(
+            ["bash", "scripts/bootstrap.sh"],
+            cwd=project.root,
+            env=project.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert waiting.stdout.readline().startswith("Another install is running in this project: waiting")
+        assert waiting.poll() is None and not project.venv.exists()
+    finally:
+        os.close(holder)
+    out, err = waiting.communicate(timeout=30)
+    assert waiting.returncode == 0, err
+    assert "Creating the virtual environment" in out and project.stamp("runtime")
 
 
 def listening_socket(host: str = "127.0.0.1") -> socket.socket:
