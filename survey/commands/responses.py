@@ -13,9 +13,7 @@ from survey import db
 from survey.commands.problems import refuse_file
 from survey.domain.reference import ReferenceImportError
 from survey.models import Agency, Response
-from survey.transfer.layout import MAX_REPORTED
-
-FORMATS = ("csv", "xlsx", "parquet")  # survey.transfer.exports.SINKS; checked by a test
+from survey.transfer.layout import FORMATS, MAX_REPORTED
 
 
 @click.command("import-responses")

@@ -45,7 +45,3 @@ def named(session: Session, code: str | None) -> Agency | None:
     if agency is None:
         raise ValueError(f"no agency with code {code!r}")
     return agency
-
-
-def code_of(session: Session, agency_id: int | None) -> str | None:
-    return None if agency_id is None else session.scalar(select(Agency.code).where(Agency.id == agency_id))

@@ -82,8 +82,8 @@ class Inputs:
         codes = Codes.read(session)
         within = agencies.subtree(agencies.named(session, agency).id) if agency else None
         return cls(
-            _rollup_frame(session, AnswerCount, months, questionnaire, by_service, codes, within),
-            _rollup_frame(session, ScoreSum, months, questionnaire, by_service, codes, within),
+            month_counts(session, months, questionnaire, by_service, codes, within),
+            month_scores(session, months, questionnaire, by_service, codes, within),
             agencies_frame(session),
             targets_frame(session),
             interactions_frame(session, months, tz, within),
@@ -137,15 +137,15 @@ def _rollup_frame(
 
 
 def month_counts(session: Session, months: list[str], questionnaire: str | None = None, by_service: bool = True,
-                 codes: Codes | None = None) -> pd.DataFrame:  # fmt: skip
+                 codes: Codes | None = None, within: Select | None = None) -> pd.DataFrame:  # fmt: skip
     """Answers per value and item, per agency, version (and service) for the given months (counts frame)."""
-    return _rollup_frame(session, AnswerCount, months, questionnaire, by_service, codes)
+    return _rollup_frame(session, AnswerCount, months, questionnaire, by_service, codes, within)
 
 
 def month_scores(session: Session, months: list[str], questionnaire: str | None = None, by_service: bool = True,
-                 codes: Codes | None = None) -> pd.DataFrame:  # fmt: skip
+                 codes: Codes | None = None, within: Select | None = None) -> pd.DataFrame:  # fmt: skip
     """Sums of respondent scores per element and overall for the given months (scores frame)."""
-    return _rollup_frame(session, ScoreSum, months, questionnaire, by_service, codes)
+    return _rollup_frame(session, ScoreSum, months, questionnaire, by_service, codes, within)
 
 
 def agencies_frame(session: Session) -> pd.DataFrame:

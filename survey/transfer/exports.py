@@ -31,7 +31,6 @@ from survey.models import Agency, Answer, Counter, QuestionnaireVersion, Respons
 from survey.transfer import layout
 
 CHUNK = 1000
-FORMATS = ("csv", "xlsx", "parquet")
 TITLE = "Khảo sát tại quầy"  # never "Chỉ số SIPAS chính thức": a counter survey is a self-selected sample
 
 

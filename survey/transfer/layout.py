@@ -26,6 +26,7 @@ LEADING = ("submitted_at", "agency_code", "service_code", "counter_code", "quest
 COMMENT = "comment"
 # The response's own key, carried by exports: a file imported twice, or an export imported back, adds nothing.
 KEY = "submission_key"
+FORMATS = ("csv", "xlsx", "parquet")  # the files an export writes (survey.transfer.exports.SINKS)
 REQUIRED = ("submitted_at", "agency_code", "questionnaire", "version")
 DEFAULT_CHANNEL = "paper"
 CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,31}$")

@@ -267,3 +267,10 @@ def test_memory_does_not_grow_with_the_number_of_responses(places, runner, tmp_p
         peaks[fmt] = export_peak(runner, tmp_path, "2026-03", fmt), export_peak(runner, tmp_path, "2026-04", fmt)
     assert all(large <= 1.5 * small for small, large in peaks.values()), peaks
     assert pq.read_metadata(tmp_path / "out" / "2026-04.parquet").num_row_groups == 6  # one per chunk
+
+
+def test_every_format_the_command_offers_has_a_writer():
+    from survey.transfer.exports import SINKS
+    from survey.transfer.layout import FORMATS
+
+    assert tuple(SINKS) == FORMATS
