@@ -111,7 +111,7 @@ def split_chart(name: str, data: dict, per_page: int = 30) -> list[dict]:
     ]
 
 
-def render_chart(name: str, data: dict, fmt: str, *, title: str | None = None) -> bytes:
+def render_chart(name: str, data: dict, fmt: str, *, title: str | None = None, footer: str = FOOTER) -> bytes:
     """Render a chart (see CHART_NAMES) as png, svg or pdf bytes, titled, with the source footer."""
     if name not in PLOTTERS:
         raise ValueError(f"unknown chart {name!r}; known: {', '.join(CHART_NAMES)}")
@@ -119,4 +119,4 @@ def render_chart(name: str, data: dict, fmt: str, *, title: str | None = None) -
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     title = title or data.get("title") or TITLES[name]
     with house_style():
-        return figure_bytes(chart_figure(name, data, title=title), fmt, title)
+        return figure_bytes(chart_figure(name, data, title=title, footer=footer), fmt, title)

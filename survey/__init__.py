@@ -9,6 +9,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: configuration, then extensions, then blueprints, then commands."""
     from survey import commands, config, db, extensions, logs, web
     from survey.domain import catalog
+    from survey.reporting import freshness
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)  # see survey.web.serving
     config.load_config(app, test_config)
@@ -16,6 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     catalog.init_app(app)
     extensions.init_app(app)
+    freshness.init_app(app)
     web.init_app(app)
     commands.init_app(app)
     return app

@@ -32,6 +32,10 @@ DEFAULTS = {
     "API_RATE_LIMIT": "300 per minute",
     "CACHE_TYPE": "SimpleCache",
     "CACHE_DEFAULT_TIMEOUT": 3600,
+    "REDIS_URL": "",  # set: the shared store (figures, charts, locks) is Redis, else the database
+    "FIGURES_MAX_AGE": 60,  # seconds within which a new response reaches the figures (0: every request)
+    "FIGURES_CHECK_SECONDS": 10,  # how often the background worker looks for changed months
+    "CHART_SECONDS": 86400,  # how long a rendered chart is kept in the shared store
 }
 
 
@@ -41,6 +45,7 @@ ENVIRONMENT = (
     "SECRET_KEY",
     "BASE_URL",
     "RATELIMIT_STORAGE_URI",
+    "REDIS_URL",
     "PROXY_COUNT",
     "LOG_LEVEL",
     "LOG_FORMAT",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -280,3 +281,16 @@ class AuditEntry(Base):
     key: Mapped[str] = mapped_column(String(254))
     before: Mapped[str | None] = mapped_column(Text)  # JSON
     after: Mapped[str | None] = mapped_column(Text)  # JSON
+
+
+class SharedValue(Base):
+    """What every worker and server reads the same copy of: the month's figures, rendered charts, locks.
+
+    survey.reporting.store keeps them here by default and in Redis when REDIS_URL is set.
+    """
+
+    __tablename__ = "shared_values"
+
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

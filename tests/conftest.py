@@ -102,6 +102,7 @@ def make_app(database_url, tmp_path):
             "SECRET_KEY": "test-secret-key",
             "BASE_URL": "http://survey.test",
             "RATELIMIT_ENABLED": False,
+            "FIGURES_MAX_AGE": 0,  # every request sees the newest figures
             **overrides,
         }
         app = create_app(config)

@@ -8,6 +8,8 @@ so nothing stale is ever served and nothing needs explicit invalidation.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -15,12 +17,12 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from analysis.hierarchy import hierarchy_order
+from analysis.hierarchy import ALL, hierarchy_order
 from analysis.periods import parse_month, previous_month
 from survey.domain import catalog
 from survey.extensions import cache
 from survey.models import Agency, ScoreSum, Target
-from survey.reporting import frames
+from survey.reporting import frames, snapshot
 from survey.reporting.monthly import monthly_report
 
 TREND_MONTHS = 12
@@ -214,3 +216,82 @@ def display_table(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     """A frame as header and rows of text for an HTML table (blank for missing values)."""
     shown = frame.astype(object).where(frame.notna(), "")
     return [str(c) for c in frame.columns], [[str(v) for v in row] for row in shown.itertuples(index=False)]
+
+
+# --- the figures of a selection, sliced from the shared month snapshots (survey.reporting.snapshot) ----
+
+
+def shared_heads(session: Session, sel: Selection) -> dict[str, snapshot.Head]:
+    """The snapshot heads of the selection's months (a year ending with its month), fresh enough."""
+    return snapshot.current_heads(session, trend_months(sel.month))
+
+
+def _shown_blocks(month: snapshot.Month, agencies: pd.DataFrame, focus: str) -> list[str]:
+    """The focus and the blocks its charts compare: its children, going down while only one has data
+    (analysis.dashboard.child_blocks decides among them; this fetches what it may pick)."""
+    parents = dict(zip(agencies["code"], agencies["parent_code"], strict=True))
+    below: dict[str | None, list[str]] = {}
+    for code, parent in parents.items():
+        below.setdefault(parent, []).append(code)
+    shown, current = [focus], None if focus == ALL else focus
+    while True:
+        level = below.get(current, [])
+        present = [c for c, part in month.blocks(level).items() if part["rows"]]
+        shown += level
+        if len(present) != 1 or not below.get(present[0]):
+            return shown
+        current = present[0]
+
+
+class _Assembled:
+    """The worker's assembled figures by snapshot version and selection (content fixed by the key)."""
+
+    def __init__(self, limit: int = 64):
+        self.limit, self._kept, self._lock = limit, OrderedDict(), threading.Lock()
+
+    def get(self, key, build):
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key]
+        value = build()
+        with self._lock:
+            self._kept[key] = value
+            while len(self._kept) > self.limit:
+                self._kept.popitem(last=False)
+        return value
+
+
+_assembled = _Assembled()
+
+
+def shared_figures(session: Session, sel: Selection, found: dict | None = None, *, whole: bool = False) -> dict:
+    """What insights.figures computes, sliced from the month snapshots, with when they were taken.
+
+    whole: the table holds every block of the subtree (report packs); otherwise the focus and the
+    blocks its charts compare (pages, charts).
+    """
+    found = shared_heads(session, sel) if found is None else found
+    version = snapshot.version(found)
+    return _assembled.get((version, sel, whole), lambda: _slice(session, sel, found, whole))
+
+
+def _slice(session: Session, sel: Selection, found: dict, whole: bool) -> dict:
+    months = trend_months(sel.month)
+    head = found[sel.month]
+    month = snapshot.Month(head)
+    agencies, focus = month.agencies(), sel.agency or ALL
+    blocks = None if whole else _shown_blocks(month, agencies, focus)
+    table = snapshot.month_table(month, sel.agency, sel.questionnaire, blocks)
+    trend, volume = snapshot.trend_and_volume(found, months, focus, sel.questionnaire)
+    names = dict(zip(agencies["code"], agencies["name"], strict=True))
+    return {
+        "table": table,
+        "trend": trend,
+        "targets": month.targets(),
+        "agencies": agencies,
+        "volume": volume,
+        "agency_name": agency_label(names, sel.agency),
+        "taken_at": head.taken_at,
+        "version": snapshot.version(found),
+    }

@@ -150,6 +150,11 @@ SCHEMAS = {
             "period": {"type": "string", "pattern": MONTH},
             "questionnaire": {"type": ["string", "null"]},
             "agency": {"type": "string"},
+            "figures_as_of": {
+                "type": "string",
+                "format": "date-time",
+                "description": "When the month's shared figures were taken (new responses count within a minute).",
+            },
             "rows": {"type": "array", "items": {"$ref": REF + "SatisfactionRow"}},
         },
     },

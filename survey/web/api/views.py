@@ -195,12 +195,19 @@ def json_rows(table: pd.DataFrame) -> list[dict]:
 @bp.get("/satisfaction")
 def satisfaction():
     session = db.session()
-    from survey.reporting import monthly  # pandas: loaded by the first results request, not at start-up
+    from survey.reporting import snapshot  # pandas: loaded by the first results request, not at start-up
 
     month, questionnaire, agency = satisfaction_query(session)
     scope = None if agency == ALL else agency
-    table = monthly.monthly_report(session, month, questionnaire=questionnaire, agency=scope)
-    return {"period": month, "questionnaire": questionnaire, "agency": agency, "rows": json_rows(table)}
+    head = snapshot.current_heads(session, [month])[month]
+    table = snapshot.month_table(snapshot.Month(head), scope, questionnaire)
+    return {
+        "period": month,
+        "questionnaire": questionnaire,
+        "agency": agency,
+        "figures_as_of": head.taken_at.isoformat(),
+        "rows": json_rows(table),
+    }
 
 
 def health_checks() -> dict[str, str]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import time
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, abort, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from survey import db
 from survey.domain import catalog
+from survey.reporting import store
 from survey.web.access import roles_required, root_code, visible_agencies
 
 if TYPE_CHECKING:
@@ -19,6 +24,7 @@ if TYPE_CHECKING:
 # app (and every command) starts without loading them.
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 VIEWERS = ("admin", "analyst", "official")
+RENDER_SECONDS = 20  # how long a worker waits for a chart another is drawing before drawing it too
 PACK_TYPES = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
@@ -34,19 +40,52 @@ def _selection(args) -> Selection:
         abort(404)
 
 
-def _chart_bytes(name: str, fmt: str, sel: Selection) -> bytes:
+def as_of(taken_at) -> str:
+    """When the figures were taken, in the office's time zone: 14:32."""
+    from zoneinfo import ZoneInfo
+
+    return taken_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%H:%M") if taken_at else ""
+
+
+def _chart_tag(name: str, fmt: str, sel: Selection, version: str) -> str:
+    """The chart's ETag and key in the shared store: its figures' snapshot, selection, format and language."""
+    text = repr((version, sel, name, fmt, str(get_locale())))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _render_chart(name: str, fmt: str, sel: Selection, found: dict) -> bytes:
     from analysis import charts
+    from analysis.chart_style import FOOTER
     from survey.reporting import insights
 
-    session = db.session()
-    version = insights.data_version(session, sel)
+    figures = insights.shared_figures(db.session(), sel, found)
+    data = insights.chart_data(name, figures, sel)
+    note = _("Figures as of %(time)s", time=as_of(figures["taken_at"]))
+    return charts.render_chart(name, data, fmt, title=charts.chart_title(name, data), footer=f"{FOOTER} · {note}")
 
-    def render() -> bytes:  # the figures are read from their cache only when the chart is not cached
-        figures = insights.cached("figures", sel, version, lambda: insights.figures(session, sel))
-        data = insights.chart_data(name, figures, sel)
-        return charts.render_chart(name, data, fmt, title=charts.chart_title(name, data))
 
-    return insights.cached(f"chart-{name}-{fmt}", sel, version, render)
+def _shared_chart(tag: str, render) -> bytes:
+    """The chart's bytes from the shared store; rendered by one worker at a time when missing."""
+    shared = store.current()
+    key = f"chart:{tag}"
+    body = shared.get(key)
+    if body is not None:
+        return body
+    token = shared.acquire(key, RENDER_SECONDS)
+    deadline = time.monotonic() + RENDER_SECONDS
+    while token is None and time.monotonic() < deadline:  # another worker is drawing it
+        time.sleep(0.05)
+        body = shared.get(key)
+        if body is not None:
+            return body
+        token = shared.acquire(key, RENDER_SECONDS)
+    try:
+        body = render()
+        shared.put(key, body, current_app.config["CHART_SECONDS"])
+        return body
+    finally:
+        if token is not None:
+            shared.release(key, token)
 
 
 @bp.get("")
@@ -56,8 +95,8 @@ def index():
     from survey.reporting import insights
 
     sel = _selection(request.args)
-    figures, _ = insights.cached_figures(db.session(), sel)
     session = db.session()
+    figures = insights.shared_figures(session, sel)
     pieces = {name: insights.chart_data(name, figures, sel) for name in charts.CHART_NAMES}
     tables = {name: insights.display_table(charts.chart_table(name, data)) for name, data in pieces.items()}
     headline, children, statuses = insights.overview(figures, sel)
@@ -70,6 +109,7 @@ def index():
         headline=headline,
         children=children,
         statuses=statuses,
+        as_of=as_of(figures["taken_at"]),
         months=insights.trend_months(sel.month)[::-1],
         questionnaires=catalog.current().ids(),
         agencies=insights.agency_choices(session, visible_agencies()),
@@ -81,19 +121,27 @@ def index():
 @roles_required(*VIEWERS)
 def chart(name: str, fmt: str):
     from analysis import charts
+    from survey.reporting import insights, snapshot
 
     if name not in charts.CHART_NAMES or fmt not in charts.FORMATS:
         abort(404)
     sel = _selection(request.args)
-    body = _chart_bytes(name, fmt, sel)
-    download = f"{name}-{sel.questionnaire}-{sel.agency or 'ALL'}-{sel.month}.{fmt}"
-    response = send_file(
-        io.BytesIO(body),
-        mimetype=charts.MEDIA_TYPES[fmt],
-        download_name=download,
-        as_attachment=request.args.get("download") == "1",
-    )
-    response.headers["Cache-Control"] = "private, max-age=300"
+    found = insights.shared_heads(db.session(), sel)
+    tag = _chart_tag(name, fmt, sel, snapshot.version(found))
+    download = request.args.get("download") == "1"
+    if request.if_none_match.contains(tag):
+        response = current_app.response_class(status=304)
+    else:
+        body = _shared_chart(tag, lambda: _render_chart(name, fmt, sel, found))
+        response = send_file(
+            io.BytesIO(body),
+            mimetype=charts.MEDIA_TYPES[fmt],
+            download_name=f"{name}-{sel.questionnaire}-{sel.agency or 'ALL'}-{sel.month}.{fmt}",
+            as_attachment=download,
+            etag=False,
+        )
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = "private, no-cache"  # asked again each time: a 304 while unchanged
     return response
 
 
