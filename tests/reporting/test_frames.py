@@ -16,19 +16,10 @@ from survey import db
 from survey.domain import catalog, rollup
 from survey.models import AnswerCount, ScoreSum
 from survey.reporting import frames
-from survey.transfer.demo import seed_demo
 from tests.helpers import send
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
-
-@pytest.fixture
-def demo(app):
-    """Three months of demo responses (including token responses and several questionnaires)."""
-    with app.app_context():
-        seed_demo(db.session(), months=3, per_month=120, seed=3, now=NOW)
-        db.session().commit()
-    return app
 
 
 def rollup_rows(session):

@@ -17,13 +17,6 @@ from survey.transfer.demo import seed_demo
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def demo(app):
-    with app.app_context():
-        seed_demo(db.session(), months=3, per_month=120, seed=3, now=NOW)
-        db.session().commit()
-    return app
-
 
 def test_slices_equal_the_direct_computation_for_every_block(demo):
     with demo.app_context():
