@@ -8,8 +8,6 @@ so nothing stale is ever served and nothing needs explicit invalidation.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -243,26 +241,7 @@ def _shown_blocks(month: snapshot.Month, agencies: pd.DataFrame, focus: str) -> 
         current = present[0]
 
 
-class _Assembled:
-    """The worker's assembled figures by snapshot version and selection (content fixed by the key)."""
-
-    def __init__(self, limit: int = 64):
-        self.limit, self._kept, self._lock = limit, OrderedDict(), threading.Lock()
-
-    def get(self, key, build):
-        with self._lock:
-            if key in self._kept:
-                self._kept.move_to_end(key)
-                return self._kept[key]
-        value = build()
-        with self._lock:
-            self._kept[key] = value
-            while len(self._kept) > self.limit:
-                self._kept.popitem(last=False)
-        return value
-
-
-_assembled = _Assembled()
+_assembled = snapshot.Kept(64)  # the worker's assembled figures, by snapshot version and selection
 
 
 def shared_figures(session: Session, sel: Selection, found: dict | None = None, *, whole: bool = False) -> dict:
@@ -273,10 +252,10 @@ def shared_figures(session: Session, sel: Selection, found: dict | None = None, 
     """
     found = shared_heads(session, sel) if found is None else found
     version = snapshot.version(found)
-    return _assembled.get((version, sel, whole), lambda: _slice(session, sel, found, whole))
+    return _assembled.get((version, sel, whole), lambda: _slice(sel, found, version, whole))
 
 
-def _slice(session: Session, sel: Selection, found: dict, whole: bool) -> dict:
+def _slice(sel: Selection, found: dict, version: str, whole: bool) -> dict:
     months = trend_months(sel.month)
     head = found[sel.month]
     month = snapshot.Month(head)
@@ -293,5 +272,5 @@ def _slice(session: Session, sel: Selection, found: dict, whole: bool) -> dict:
         "volume": volume,
         "agency_name": agency_label(names, sel.agency),
         "taken_at": head.taken_at,
-        "version": snapshot.version(found),
+        "version": version,
     }

@@ -145,7 +145,7 @@ def build_month(session: Session, month: str, mark: str) -> Head:
     tz = current_app.config["TIMEZONE"]
     inputs = frames.Inputs.read(session, [month, previous_month(month)], tz)
     table = monthly_report(session, month, inputs=inputs)
-    table = table[table["period"] == month].assign(**{SEQ: np.arange(len(table))})
+    table = table.assign(**{SEQ: np.arange(len(table))})
     responses, links = _block_volumes(inputs, month)
     gen = secrets.token_hex(6)
     taken_at = datetime.now(UTC)
@@ -153,8 +153,7 @@ def build_month(session: Session, month: str, mark: str) -> Head:
     parts: dict[str, bytes] = {}
     by_block = dict(tuple(table.groupby("agency_code", sort=False)))
     counts = {b: dict(zip(g["questionnaire"], g["n"], strict=True)) for b, g in responses.groupby("agency_code")}
-    linked = {b: (int(i), int(u)) for b, i, u in zip(links.get("agency_code", []), links.get("issued", []),
-                                                        links.get("used", []), strict=True)}  # fmt: skip
+    linked = {b: (int(i), int(u)) for b, i, u in links[["agency_code", "issued", "used"]].itertuples(index=False)}
     for block in set(by_block) | set(counts) | set(linked):
         rows = by_block.get(block)
         issued, used = linked.get(block, (0, 0))
@@ -221,13 +220,14 @@ def refresh(session: Session, months: list[str] | None = None, *, wait: bool = F
     if token is None:
         return 0
     try:
-        marks = data_marks(session, epoch())
+        current_epoch = epoch()
+        marks = data_marks(session, current_epoch)
         wanted = sorted(marks, reverse=True)[:KEPT_MONTHS] if months is None else months
         now = datetime.now(UTC)
         known = heads(wanted)
         built = 0
         for month in wanted:
-            mark = marks.get(month, f"0:0.000000:{epoch()}")
+            mark = marks.get(month, f"0:0.000000:{current_epoch}")
             if _due(known.get(month), mark, now):
                 build_month(session, month, mark)
                 built += 1
@@ -270,33 +270,50 @@ def watch(app, stop: threading.Event | None = None) -> None:
 # --- reading --------------------------------------------------------------------------------------------
 
 
-class _Parts:
-    """The worker's decoded parts, by key (a key names a generation: its content never changes)."""
+class Kept:
+    """A worker's values by key, least recently used dropped first: only for keys whose content never
+    changes (a key names a generation), so nothing kept is ever stale."""
 
-    def __init__(self, limit: int = 4096):
+    def __init__(self, limit: int):
         self.limit = limit
-        self._kept: OrderedDict[str, dict] = OrderedDict()
+        self._kept: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_many(self, keys: list[str]) -> dict[str, dict]:
+    def found(self, keys) -> dict:
         with self._lock:
             found = {k: self._kept[k] for k in keys if k in self._kept}
             for k in found:
                 self._kept.move_to_end(k)
+        return found
+
+    def keep(self, values: dict) -> None:
+        with self._lock:
+            self._kept.update(values)
+            while len(self._kept) > self.limit:
+                self._kept.popitem(last=False)
+
+    def get(self, key, build):
+        found = self.found([key])
+        if key not in found:
+            found[key] = build()
+            self.keep(found)
+        return found[key]
+
+
+class _Parts(Kept):
+    """The worker's decoded parts, read from the store in one go for the keys it lacks."""
+
+    def get_many(self, keys: list[str]) -> dict[str, dict]:
+        found = self.found(keys)
         missing = [k for k in keys if k not in found]
         if missing:
-            raw = store.current().get_many(missing)
-            decoded = {k: _decode(v) for k, v in raw.items()}
-            with self._lock:
-                for k, v in decoded.items():
-                    self._kept[k] = v
-                while len(self._kept) > self.limit:
-                    self._kept.popitem(last=False)
+            decoded = {k: _decode(v) for k, v in store.current().get_many(missing).items()}
+            self.keep(decoded)
             found.update(decoded)
         return found
 
 
-_parts = _Parts()
+_parts = _Parts(4096)
 
 
 @dataclass(frozen=True)
@@ -373,10 +390,11 @@ def version(found: dict[str, Head]) -> str:
 
 def trend_and_volume(found: dict[str, Head], months: list[str], block: str, questionnaire: str):
     """The block's overall index per month (largest pool) and its responses and links per month."""
+    keys = {m: _key(m, found[m].gen, "block", block) for m in months if m in found}
+    parts = _parts.get_many(list(keys.values()))  # the year's parts of the block in one read
     trend_parts, volume = [], []
     for m in months:
-        head = found.get(m)
-        part = Month(head).blocks([block]).get(block) if head else None
+        part = parts.get(keys.get(m, ""))
         if part is None:
             volume.append((m, 0, 0, 0))
             continue
