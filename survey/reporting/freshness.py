@@ -24,7 +24,8 @@ def key(*parts: str) -> str:
 
 
 EPOCH = key("epoch")
-HEARTBEAT = key("heartbeat")
+HEARTBEAT = key("heartbeat")  # written by the background worker's checks
+CHECKED = key("checked")  # written by every check, the background worker's or a request's
 
 
 def epoch() -> str:
@@ -38,13 +39,22 @@ def changed() -> None:
     store.current().put(EPOCH, secrets.token_hex(6).encode())
 
 
-def watcher_alive() -> bool:
-    """Whether a background worker has checked the figures lately (within a few of its intervals)."""
-    raw = store.current().get(HEARTBEAT)
+def recent(raw: bytes | None, seconds: float) -> bool:
+    """Whether a stored time (ISO text) lies within the last seconds."""
     if raw is None:
         return False
-    age = (datetime.now(UTC) - datetime.fromisoformat(raw.decode())).total_seconds()
-    return age < 3 * current_app.config["FIGURES_CHECK_SECONDS"]
+    return (datetime.now(UTC) - datetime.fromisoformat(raw.decode())).total_seconds() < seconds
+
+
+def check_due(stored: dict[str, bytes]) -> bool:
+    """Whether a request must look for changed months itself (stored: HEARTBEAT and CHECKED as read):
+    always with FIGURES_MAX_AGE = 0; else only when no background worker has checked within a few of
+    its intervals and nobody has checked within one."""
+    config = current_app.config
+    if config["FIGURES_MAX_AGE"] == 0:
+        return True
+    interval = config["FIGURES_CHECK_SECONDS"]
+    return not recent(stored.get(HEARTBEAT), 3 * interval) and not recent(stored.get(CHECKED), interval)
 
 
 def _noted(session: Session, _context) -> None:

@@ -14,8 +14,9 @@ every FIGURES_CHECK_SECONDS; a month that keeps changing is rebuilt at most ever
 FIGURES_MAX_AGE - FIGURES_CHECK_SECONDS - BUILD_ALLOWANCE seconds, so a new response is counted within
 FIGURES_MAX_AGE (60 s by default). An epoch change (a rename, a move, a target, an import) is rebuilt
 at the next check whatever the age. When no background worker has reported for a while, a request
-refreshes what it needs itself (so the embedded set-up and tests stay current), and with
-FIGURES_MAX_AGE = 0 every request sees the newest data.
+checks the months it needs itself, at most once per FIGURES_CHECK_SECONDS across all workers (so
+the embedded set-up stays current without a write per request); with FIGURES_MAX_AGE = 0 (tests)
+every request sees the newest data.
 
 Each worker keeps decoded parts in a small LRU by key: a key names a generation, whose content never
 changes, so what a worker keeps is never stale and needs no sharing.
@@ -46,7 +47,7 @@ from analysis.scores import OVERALL
 from analysis.trend import TREND_COLUMNS, VOLUME_COLUMNS
 from survey.models import ScoreSum
 from survey.reporting import frames, store
-from survey.reporting.freshness import HEARTBEAT, epoch, watcher_alive
+from survey.reporting.freshness import CHECKED, HEARTBEAT, check_due, epoch
 from survey.reporting.freshness import key as _key
 from survey.reporting.monthly import monthly_report
 
@@ -231,8 +232,8 @@ def refresh(session: Session, months: list[str] | None = None, *, wait: bool = F
             if _due(known.get(month), mark, now):
                 build_month(session, month, mark)
                 built += 1
-        if heartbeat:
-            shared.put(HEARTBEAT, now.isoformat().encode())
+        stamp = now.isoformat().encode()
+        shared.put_many({CHECKED: stamp, **({HEARTBEAT: stamp} if heartbeat else {})})
         if built:
             shared.prune()
         return built
@@ -242,9 +243,11 @@ def refresh(session: Session, months: list[str] | None = None, *, wait: bool = F
 
 def current_heads(session: Session, months: list[str]) -> dict[str, Head]:
     """The heads of the months, refreshed here first when no background worker keeps them fresh."""
-    found = heads(months)
-    if current_app.config["FIGURES_MAX_AGE"] == 0 or not watcher_alive():
-        missing = [m for m in months if m not in found]
+    keys = {_key(m, "head"): m for m in months}
+    stored = store.current().get_many([*keys, HEARTBEAT, CHECKED])  # one read of the store
+    found = {m: Head.decode(stored[k]) for k, m in keys.items() if k in stored}
+    missing = [m for m in months if m not in found]
+    if missing or check_due(stored):
         refresh(session, months, wait=bool(missing))
         found = heads(months)
     return found
@@ -291,6 +294,10 @@ class Kept:
             self._kept.update(values)
             while len(self._kept) > self.limit:
                 self._kept.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
 
     def get(self, key, build):
         found = self.found([key])
