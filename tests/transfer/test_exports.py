@@ -257,15 +257,17 @@ def export_peak(runner, tmp_path, month: str, fmt: str) -> int:
 
 
 def test_memory_does_not_grow_with_the_number_of_responses(places, runner, tmp_path):
-    path = write_csv(tmp_path, bulk_rows("2026-03", 1_500) + bulk_rows("2026-04", 6_000))
+    # Both months fill their chunks: a chunk's rows are still held while the next one is read, so a
+    # month whose last chunk is short would peak lower for that reason alone.
+    path = write_csv(tmp_path, bulk_rows("2026-03", 2_000) + bulk_rows("2026-04", 6_000))
     result = import_file(runner, path)
     assert result.exit_code == 0, result.output
-    assert counts(places)["responses"] == 7_500
+    assert counts(places)["responses"] == 8_000
     peaks = {}
     for fmt in ("csv", "xlsx", "parquet"):
         export(runner, tmp_path, "2026-03", fmt, name=f"warm-up.{fmt}")  # caches of SQLAlchemy and the writers
         peaks[fmt] = export_peak(runner, tmp_path, "2026-03", fmt), export_peak(runner, tmp_path, "2026-04", fmt)
-    assert all(large <= 1.5 * small for small, large in peaks.values()), peaks
+    assert all(large <= 1.2 * small for small, large in peaks.values()), peaks
     assert pq.read_metadata(tmp_path / "out" / "2026-04.parquet").num_row_groups == 6  # one per chunk
 
 
