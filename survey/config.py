@@ -35,6 +35,7 @@ DEFAULTS = {
     "REDIS_URL": "",  # set: the shared store (figures, charts, locks) is Redis, else the database
     "FIGURES_MAX_AGE": 60,  # seconds within which a new response reaches the figures (0: every request)
     "FIGURES_CHECK_SECONDS": 10,  # how often the background worker looks for changed months
+    "FIGURES_NICE": 10,  # how much `flask figures watch` lowers its priority below the web workers'
     "CHART_SECONDS": 86400,  # how long a rendered chart is kept in the shared store
 }
 

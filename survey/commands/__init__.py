@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from survey.commands import accounts, counters, database, questionnaires, reference, report, responses
+from survey.commands import accounts, counters, database, figures, questionnaires, reference, report, responses
 
 
 def init_app(app: Flask) -> None:
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
         responses.export_responses_command,
         responses.seed_demo_command,
         report.report_cli,
+        figures.figures_cli,
         accounts.user_cli,
         accounts.apikey_cli,
         counters.counter_url_command,
