@@ -45,6 +45,19 @@ preload_app = True  # load the app once, then fork: faster start, shared memory
 control_socket_disable = True  # managed by systemd or another supervisor, not gunicornc
 
 
+def when_ready(server):
+    """Load what staff pages need (pandas, matplotlib, the figures and charts code) once, in the master.
+
+    Commands and the app start without them (they are imported when a view first needs them); a
+    server imports them here, before forking, so that no worker pays seconds of CPU for them at its
+    first dashboard request (eight at once after a start or a recycling) while citizens wait, and the
+    workers share the pages.
+    """
+    from survey.web.dashboard import preload
+
+    preload()
+
+
 def pre_fork(server, worker):
     """Move everything the loaded app holds out of the garbage collector's sight before forking.
 

@@ -166,3 +166,18 @@ def chart_url(name: str, fmt: str, sel: Selection, **extra) -> str:
 def init_app(app) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["chart_url"] = chart_url
+
+
+def preload() -> None:
+    """Import the figures' and charts' libraries and draw one small chart (fonts found and loaded):
+    done by a server's master before it forks its workers (gunicorn.conf.py)."""
+    from analysis import charts
+    from analysis.chart_style import figure_bytes, finish_figure, house_style, new_figure
+    from survey.reporting import insights, snapshot  # noqa: F401
+
+    with house_style():
+        fig = new_figure((2.0, 1.0))
+        fig.add_subplot().bar(["a"], [1.0])
+        finish_figure(fig, "preload", footer="preload")
+        for fmt in charts.FORMATS:
+            figure_bytes(fig, fmt, "preload")
