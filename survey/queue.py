@@ -69,7 +69,17 @@ class AppHuey(Huey):
         nice = int(self.app.config["HUEY_NICE"]) if self.app is not None else 0
         if nice > 0:
             log.info("task queue consumer niced to %s", os.nice(nice))
+        _one_log_line()
         return super().create_consumer(**options)
+
+
+def _one_log_line() -> None:
+    """Let huey's lines go through the app's log handler (survey.logs) alone, not also huey_consumer's own."""
+    if logging.getLogger().handlers:
+        huey_log = logging.getLogger("huey")
+        for handler in list(huey_log.handlers):
+            if type(handler) is logging.StreamHandler:  # a --logfile handler stays
+                huey_log.removeHandler(handler)
 
 
 def queue_path(app: Flask) -> Path:

@@ -107,12 +107,13 @@ def test_eight_officials_asking_for_the_same_pack_get_one_job(demo, monkeypatch)
     download = client.get(f"/dashboard/report/jobs/{job.id}/download")
     assert download.status_code == 200
     assert download.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    assert 'filename="bao-cao-khao-sat-tai-quay-P-HK-sipas-2026-10.xlsx"' in download.headers["Content-Disposition"]
+    name = "bao-cao-khao-sat-tai-quay-P-HK-sipas-2026-10.xlsx"
+    assert download.headers["Content-Disposition"] == f"attachment; filename={name}"
     book = load_workbook(io.BytesIO(download.data), read_only=True)
     assert {"overall", "criterion", "Xu hướng"} <= set(book.sheetnames)
     notes = [cell for row in book[book.sheetnames[0]].iter_rows(values_only=True) for cell in row if cell]
     book.close()
-    assert any(str(c).startswith("Số liệu cập nhật lúc ") for c in notes), "the workbook says when its figures were taken"
+    assert any(str(c).startswith("Số liệu cập nhật lúc ") for c in notes), "the workbook says when its figures are from"
 
 
 def test_concurrent_requests_make_one_job_and_enqueue_it_once(make_app, tmp_path):
@@ -212,8 +213,8 @@ def test_only_users_who_may_see_the_agency_see_the_job(demo):
                 assert b"PK" not in reply.data[:2]
     assert as_user(demo, "admin").get("/dashboard/report/jobs/999999").status_code == 404
     assert demo.test_client().get(f"/dashboard/report/jobs/{ward}").status_code == 302  # to the login page
-    refused = prepare(as_user(demo, "official-P-BD"), "xlsx", "?questionnaire=sipas&agency=P-BD")
-    assert job_id_of(refused) not in (ward, all_agencies)
+    own = prepare(as_user(demo, "official-P-BD"), "xlsx", "?questionnaire=sipas&agency=P-BD")
+    assert job_id_of(own) not in (ward, all_agencies)
     assert as_user(demo, "official-P-BD").post(f"/dashboard/report/{MONTH}.xlsx{QUERY}").status_code == 404
     assert as_user(demo, "admin").get(f"/dashboard/report/{MONTH}.doc{QUERY}").status_code == 404
 
@@ -241,25 +242,27 @@ def test_a_failed_job_says_so_and_can_be_tried_again(demo, monkeypatch):
 def test_finished_jobs_are_pruned_after_a_day_and_abandoned_ones_queued_again(demo):
     with demo.app_context():
         session = db.session()
-        sel = insights.Selection(MONTH, "sipas", "P-HK")
-        old = packs.start(session, sel, "xlsx", None)
+        ward, other_ward = insights.Selection(MONTH, "sipas", "P-HK"), insights.Selection(MONTH, "sipas", "P-BD")
+        old = packs.start(session, ward, "xlsx", None).id
         session.commit()
-        stuck = packs.start(session, sel, "pdf", None)
+        stuck = packs.start(session, other_ward, "xlsx", None).id
         session.commit()
         long_ago = datetime.now(UTC) - timedelta(days=2)
-        session.execute(update(ReportJob).where(ReportJob.id == old.id).values(updated_at=long_ago))
+        session.execute(update(ReportJob).where(ReportJob.id == old).values(updated_at=long_ago))
         session.execute(  # its worker died while drawing it
-            update(ReportJob).where(ReportJob.id == stuck.id).values(state="running", progress=30, updated_at=long_ago)
+            update(ReportJob).where(ReportJob.id == stuck).values(state="running", progress=30, updated_at=long_ago)
         )
         session.commit()
-        other = packs.start(session, insights.Selection(MONTH, "sipas", "HN"), "xlsx", None)
+        packs.start(session, insights.Selection(MONTH, "sipas", "HN"), "xlsx", None)
         session.commit()
-        assert session.get(ReportJob, old.id) is None
         session.expire_all()
-        assert session.get(ReportJob, stuck.id).state == "done", "built again"  # immediate mode
-        again = packs.start(session, sel, "pdf", None)
-        assert again.id == stuck.id
-        assert session.scalar(select(func.count()).select_from(ReportJob)) == 2 and other.state == "done"
+        assert session.get(ReportJob, old) is None, "a finished job older than a day is gone"
+        assert session.get(ReportJob, stuck).state == "running", "an unfinished one is kept"
+        again = packs.start(session, other_ward, "xlsx", None).id
+        session.commit()
+        session.expire_all()
+        assert again == stuck and session.get(ReportJob, stuck).state == "done", "queued again and built"
+        assert session.scalar(select(func.count()).select_from(ReportJob)) == 2
 
 
 def test_the_queue_is_configured_from_the_app(make_app, tmp_path):
@@ -280,15 +283,15 @@ def test_the_queue_is_configured_from_the_app(make_app, tmp_path):
 
 
 def start_consumer(tmp_path, env: dict) -> subprocess.Popen:
-    log = (tmp_path / "consumer.log").open("w")
-    return subprocess.Popen(
-        [str(ROOT / ".venv/bin/huey_consumer"), "wsgi.queue", "-w", "1"],
-        cwd=ROOT,
-        env={**os.environ, "LOG_FORMAT": "text", **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with (tmp_path / "consumer.log").open("w") as log:  # the child keeps its own copy of the file
+        return subprocess.Popen(
+            [str(ROOT / ".venv/bin/huey_consumer"), "wsgi.queue", "-w", "1"],
+            cwd=ROOT,
+            env={**os.environ, "LOG_FORMAT": "text", **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def stop_consumer(consumer: subprocess.Popen) -> None:
