@@ -31,6 +31,12 @@ if [ -n "$elsewhere" ] && [ "$BASE_URL" = "$url" ]; then
   echo "(On a phone these links need this machine's address: set BASE_URL=http://ADDRESS:$port.)"
 fi
 echo
+# The task queue's consumer (report packs) runs beside the server, at a lower CPU priority (HUEY_NICE), and
+# stops with it: a watcher asks it to stop once the server (this shell's process, after exec) has ended.
+.venv/bin/huey_consumer wsgi.queue -w 1 &
+consumer=$!
+(while kill -0 $$ 2>/dev/null && kill -0 "$consumer" 2>/dev/null; do sleep 1; done
+  kill -INT "$consumer" 2>/dev/null || true) &
 # The server takes this shell's place (Ctrl+C reaches it directly); a helper says where it serves once
 # it listens, and ends with it.
 (.venv/bin/python scripts/port.py wait "$host" "$port" --pid $$ &&

@@ -40,6 +40,7 @@ class ReportNotes:
     questionnaires: tuple[str, ...] = ()
     targets: tuple[dict, ...] = field(default_factory=tuple)
     min_n: int = 30
+    as_of: str = ""  # when the figures were taken, as a sentence ("Số liệu cập nhật lúc 14:32 04/12/2026")
 
 
 def report_notes(table: pd.DataFrame, catalog: Catalog, targets: pd.DataFrame, period: str) -> ReportNotes:
@@ -116,6 +117,7 @@ def _write_notes(sheet, notes: ReportNotes) -> None:
             None,
         ),
         ("Kỳ báo cáo", f"Tháng {notes.period} (theo giờ Việt Nam)"),
+        *([("Số liệu", notes.as_of)] if notes.as_of else []),
         *[("Bảng hỏi" if i == 0 else "", q) for i, q in enumerate(notes.questionnaires)],
         *[("Phương pháp" if i == 0 else "", m) for i, m in enumerate(METHOD)],
         *[

@@ -7,6 +7,7 @@ monthly export of ``analysis.output`` plus the trend, the volumes and the agenci
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from functools import partial
 from io import BytesIO
@@ -157,11 +158,13 @@ def build_report_pdf(
     volume: pd.DataFrame | None = None,
     details: bool | None = None,
     generated: date | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> bytes:
     """Draw the month's report pack as a multi-page PDF (A4 landscape), titled in its metadata.
 
     details: a page of full figures for every agency block (True), none (False), or every block when there
-    are at most MAX_DETAIL_BLOCKS and only the block in focus otherwise (None).
+    are at most MAX_DETAIL_BLOCKS and only the block in focus otherwise (None). progress(done, total) is
+    called after each page.
     """
     options = {"agencies": agencies, "catalog": catalog, "volume": volume, "details": details, "generated": generated}
     pages = report_pages(table, trend, notes, agency_name=agency_name, month=month, **options)
@@ -172,6 +175,8 @@ def build_report_pdf(
             fig = make()
             number_page(fig, number, len(pages))
             pdf.savefig(fig)
+            if progress is not None:
+                progress(number, len(pages))
     return buffer.getvalue()
 
 

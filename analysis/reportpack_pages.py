@@ -58,6 +58,8 @@ def cover_page(title: str, month: str, agency_name: str, notes: ReportNotes, gen
     )
     _at(fig, MARGIN + 0.2, box_top + 0.15, "\n".join(lines), fontsize=11, linespacing=1.5)
     _at(fig, MARGIN, 7.0, f"Ngày lập báo cáo: {generated:%d/%m/%Y}", fontsize=11, color=MUTED)
+    if notes.as_of:
+        _at(fig, MARGIN, 7.3, notes.as_of, fontsize=11, color=MUTED)
     return fig
 
 

@@ -7,7 +7,7 @@ from flask import Flask
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: configuration, then extensions, then blueprints, then commands."""
-    from survey import commands, config, db, extensions, logs, web
+    from survey import commands, config, db, extensions, logs, tasks, web
     from survey.domain import catalog
     from survey.reporting import freshness
 
@@ -18,6 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     catalog.init_app(app)
     extensions.init_app(app)
     freshness.init_app(app)
+    tasks.init_app(app)  # the task queue and its tasks
     web.init_app(app)
     commands.init_app(app)
     return app

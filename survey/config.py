@@ -37,6 +37,12 @@ DEFAULTS = {
     "FIGURES_CHECK_SECONDS": 10,  # how often the background worker looks for changed months
     "FIGURES_NICE": 10,  # how much `flask figures watch` lowers its priority below the web workers'
     "CHART_SECONDS": 86400,  # how long a rendered chart is kept in the shared store
+    "HUEY_NAME": "survey",  # the task queue's name (its key prefix in Redis, its rows in the SQLite file)
+    "HUEY_PATH": "",  # the queue's SQLite file without REDIS_URL (default: instance/queue.sqlite3)
+    "HUEY_IMMEDIATE": None,  # run tasks at once, in the caller (default: when TESTING)
+    "HUEY_NICE": 10,  # how much lower the consumer's CPU priority is than the web servers'
+    "PACK_KEEP_SECONDS": 86400,  # how long a finished report pack job (and its file) is kept
+    "PACK_STALE_SECONDS": 1800,  # a job silent this long (its worker died) is queued again when asked for
 }
 
 

@@ -294,3 +294,33 @@ class SharedValue(Base):
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
     value: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+JOB_STATES = ("queued", "running", "done", "failed")
+
+
+class ReportJob(Base):
+    """A report pack built off the request by the task queue (survey.reporting.packs), kept a while after.
+
+    ``key`` names what is built (selection, format, the figures' snapshot): every official asking for the
+    same pack finds the same row, so it is built once.
+    """
+
+    __tablename__ = "report_jobs"
+    __table_args__ = (
+        CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name="state"),
+        CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    format: Mapped[str] = mapped_column(String(8))
+    selection: Mapped[str] = mapped_column(Text)  # JSON: month, questionnaire, agency (null: every agency)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[int] = mapped_column(Integer, default=0)  # percent
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[bytes | None] = mapped_column(LargeBinary)  # set together with state "done", never half
+    figures_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the pack's figures were taken
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -173,12 +173,20 @@ def agency_name(session: Session, code: str | None) -> str:
     return agency_label({code: name} if name else {}, code)
 
 
-def report_pack(session: Session, sel: Selection, fmt: str, figures: dict | None = None) -> bytes:
-    """The monthly report pack of a selection: a Vietnamese PDF, or the workbook with the same tables."""
+def report_pack(
+    session: Session, sel: Selection, fmt: str, figures: dict | None = None, *, as_of: str = "", progress=None
+) -> bytes:
+    """The monthly report pack of a selection: a Vietnamese PDF, or the workbook with the same tables.
+
+    as_of: the sentence saying when the figures were taken; progress(done, total): called per PDF page.
+    """
+    from dataclasses import replace
+
     from analysis import output, reportpack
 
     figures = figures or cached_figures(session, sel)[0]
     notes = output.report_notes(figures["table"], catalog.current(), figures["targets"], sel.month)
+    notes = replace(notes, as_of=as_of)
     if fmt == "pdf":
         return reportpack.build_report_pdf(
             figures["table"],
@@ -189,6 +197,7 @@ def report_pack(session: Session, sel: Selection, fmt: str, figures: dict | None
             agencies=figures["agencies"],
             catalog=catalog.current(),
             volume=figures["volume"],
+            progress=progress,
         )
     return reportpack.build_report_xlsx(figures["table"], figures["trend"], notes, volume=figures["volume"])
 

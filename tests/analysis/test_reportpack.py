@@ -1,4 +1,5 @@
 import io
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -160,3 +161,17 @@ def test_many_agencies_get_one_detail_page_unless_asked(inputs, monkeypatch):
     assert page_count(focus_only) == 2 + CHART_PAGES + 1 + 1 + 1 + 1
     forced = build_report_pdf(inputs["table"], inputs["trend"], inputs["notes"], details=True, **options)
     assert page_count(forced) == 2 + CHART_PAGES + 1 + 4 + 1 + 1
+
+
+def test_the_pack_says_when_its_figures_were_taken_and_reports_its_pages(inputs):
+    notes = replace(inputs["notes"], as_of="Số liệu cập nhật lúc 14:32 04/12/2026")
+    pages = []
+    options = {"agency_name": "Phường Hai", "month": MONTH, "details": False, "progress": lambda *d: pages.append(d)}
+    pdf = build_report_pdf(inputs["table"], inputs["trend"], notes, **options)
+    total = page_count(pdf)
+    assert pages == [(n, total) for n in range(1, total + 1)]
+    assert set("Số liệu cập nhật lúc 14:32 04/12/2026") <= mapped_characters(pdf)
+    book = load_workbook(io.BytesIO(build_report_xlsx(inputs["table"], inputs["trend"], notes)))
+    assert ("Số liệu", "Số liệu cập nhật lúc 14:32 04/12/2026") in [row[:2] for row in book["Ghi chú"].values]
+    plain = load_workbook(io.BytesIO(build_report_xlsx(inputs["table"], inputs["trend"], inputs["notes"])))
+    assert "Số liệu" not in [row[0] for row in plain["Ghi chú"].values]

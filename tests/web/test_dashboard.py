@@ -15,7 +15,7 @@ from survey.domain import accounts, catalog, responses
 from survey.models import Agency
 from survey.reporting import insights
 from survey.transfer.demo import seed_demo
-from tests.helpers import PASSWORD, login
+from tests.helpers import PASSWORD, login, post_form
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 MONTH = "2026-10"
@@ -166,14 +166,20 @@ def test_charts_are_cached_and_refreshed_when_the_month_changes(demo):
 
 def test_report_pack_pdf_and_xlsx(demo):
     client = as_user(demo, "analyst-HN")
-    pdf = client.get(f"/dashboard/report/{MONTH}.pdf?questionnaire=sipas&agency=HN")
-    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    assert pdf.data.count(b"/Type /Page\n") + pdf.data.count(b"/Type /Page ") + pdf.data.count(b"/Type/Page") >= 6
-    assert "attachment" in pdf.headers["Content-Disposition"]
-    xlsx = client.get(f"/dashboard/report/{MONTH}.xlsx?questionnaire=sipas&agency=HN")
-    book = load_workbook(io.BytesIO(xlsx.data), read_only=True)
-    assert {"overall", "criterion"} <= set(book.sheetnames)
-    book.close()
+    for fmt in ("pdf", "xlsx"):  # prepared by the task queue: at once in tests (tests/web/test_packs.py)
+        prepared = post_form(client, f"/dashboard/report/{MONTH}.{fmt}?questionnaire=sipas&agency=HN", {})
+        assert prepared.status_code == 303
+        assert "Số liệu cập nhật lúc" in client.get(prepared.headers["Location"]).text
+        download = client.get(prepared.headers["Location"] + "/download")
+        assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"]
+        if fmt == "pdf":
+            pdf = download.data
+            assert pdf.startswith(b"%PDF")
+            assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type/Page") >= 6
+        else:
+            book = load_workbook(io.BytesIO(download.data), read_only=True)
+            assert {"overall", "criterion"} <= set(book.sheetnames)
+            book.close()
 
 
 def test_report_pack_command(demo, tmp_path):

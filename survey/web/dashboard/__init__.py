@@ -1,4 +1,4 @@
-"""The officials' dashboard: where each agency stands, its charts and the monthly report pack."""
+"""The officials' dashboard: where each agency stands and its charts; the report pack in .packs."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from flask_login import current_user
 from survey import db
 from survey.domain import catalog
 from survey.reporting import store
-from survey.web.access import roles_required, root_code, visible_agencies
+from survey.web.access import roles_required, visible_agencies
+from survey.web.dashboard import packs
+from survey.web.dashboard.scope import VIEWERS, as_of, selection_or_404
 
 if TYPE_CHECKING:
     from survey.reporting.insights import Selection
@@ -23,28 +25,8 @@ if TYPE_CHECKING:
 # The figures need pandas and the charts matplotlib: each view imports them when it runs, so that the
 # app (and every command) starts without loading them.
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-VIEWERS = ("admin", "analyst", "official")
+bp.register_blueprint(packs.bp)  # the report pack: /dashboard/report/...
 RENDER_SECONDS = 20  # how long a worker waits for a chart another is drawing before drawing it too
-PACK_TYPES = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
-
-def _selection(args) -> Selection:
-    """The selection asked for, or 404 when it names something outside the user's agencies."""
-    from survey.reporting import insights
-
-    session = db.session()
-    visible, root = visible_agencies(), root_code()
-    try:
-        return insights.selection(session, args, visible, root)
-    except insights.SelectionError:
-        abort(404)
-
-
-def as_of(taken_at) -> str:
-    """When the figures were taken, in the office's time zone: 14:32."""
-    from zoneinfo import ZoneInfo
-
-    return taken_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%H:%M") if taken_at else ""
 
 
 def _chart_tag(name: str, fmt: str, sel: Selection, version: str) -> str:
@@ -94,7 +76,7 @@ def index():
     from analysis import charts
     from survey.reporting import insights
 
-    sel = _selection(request.args)
+    sel = selection_or_404(request.args)
     session = db.session()
     figures = insights.shared_figures(session, sel)
     pieces = {name: insights.chart_data(name, figures, sel) for name in charts.CHART_NAMES}
@@ -125,7 +107,7 @@ def chart(name: str, fmt: str):
 
     if name not in charts.CHART_NAMES or fmt not in charts.FORMATS:
         abort(404)
-    sel = _selection(request.args)
+    sel = selection_or_404(request.args)
     found = insights.shared_heads(db.session(), sel)
     tag = _chart_tag(name, fmt, sel, snapshot.version(found))
     download = request.args.get("download") == "1"
@@ -143,20 +125,6 @@ def chart(name: str, fmt: str):
     response.set_etag(tag)
     response.headers["Cache-Control"] = "private, no-cache"  # asked again each time: a 304 while unchanged
     return response
-
-
-@bp.get("/report/<month>.<fmt>")
-@roles_required(*VIEWERS)
-def report_pack(month: str, fmt: str):
-    from survey.reporting import insights
-
-    if fmt not in PACK_TYPES:
-        abort(404)
-    sel = _selection({**request.args.to_dict(), "month": month})
-    figures, version = insights.cached_figures(db.session(), sel)
-    body = insights.cached(f"pack-{fmt}", sel, version, lambda: insights.report_pack(db.session(), sel, fmt, figures))
-    name = f"bao-cao-khao-sat-tai-quay-{sel.agency or 'ALL'}-{sel.questionnaire}-{sel.month}.{fmt}"
-    return send_file(io.BytesIO(body), mimetype=PACK_TYPES[fmt], download_name=name, as_attachment=True)
 
 
 def chart_url(name: str, fmt: str, sel: Selection, **extra) -> str:
