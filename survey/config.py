@@ -37,6 +37,8 @@ DEFAULTS = {
     "FIGURES_CHECK_SECONDS": 10,  # how often the background worker looks for changed months
     "FIGURES_NICE": 10,  # how much `flask figures watch` lowers its priority below the web workers'
     "CHART_SECONDS": 86400,  # how long a rendered chart is kept in the shared store
+    "CHARTS_AHEAD_VIEWED_SECONDS": 900,  # a chart looked at within this time is drawn ahead for new figures
+    "CHARTS_AHEAD_SECONDS": 10,  # at most this long drawing ahead, per refresh (the rest drawn on request)
     "HUEY_NAME": "survey",  # the task queue's name (its key prefix in Redis, its rows in the SQLite file)
     "HUEY_PATH": "",  # the queue's SQLite file without REDIS_URL (default: instance/queue.sqlite3)
     "HUEY_IMMEDIATE": None,  # run tasks at once, in the caller (default: when TESTING)

@@ -9,7 +9,7 @@ request recomputes a month.
 
 Freshness. ``refresh`` compares each month's data mark (the rollups' totals and an epoch that admin
 changes bump) with its head and rebuilds the months that changed, one process at a time (a lock in
-the store). The background worker (``watch``, in the task-queue consumer at low priority) runs it
+the store). The background worker (``watch``: ``flask figures watch``, at low priority) runs it
 every FIGURES_CHECK_SECONDS; a month that keeps changing is rebuilt at most every
 FIGURES_MAX_AGE - FIGURES_CHECK_SECONDS - BUILD_ALLOWANCE seconds, so a new response is counted within
 FIGURES_MAX_AGE (60 s by default). An epoch change (a rename, a move, a target, an import) is rebuilt
@@ -33,6 +33,7 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -142,7 +143,7 @@ def _block_volumes(inputs: frames.Inputs, month: str) -> tuple[pd.DataFrame, pd.
 
 
 def build_month(session: Session, month: str, mark: str) -> Head:
-    """Compute a month's figures in one pass and store them under a new generation, then its head."""
+    """Compute a month's figures in one pass and store them under a new generation (not yet published)."""
     tz = current_app.config["TIMEZONE"]
     inputs = frames.Inputs.read(session, [month, previous_month(month)], tz)
     table = monthly_report(session, month, inputs=inputs)
@@ -168,14 +169,28 @@ def build_month(session: Session, month: str, mark: str) -> Head:
         parts[_key(month, gen, "block", block)] = _encode(payload)
     parts[_key(month, gen, "agencies")] = _encode({**_records(inputs.agencies), "table_columns": columns})
     parts[_key(month, gen, "targets")] = _encode(_records(inputs.targets))
+    store.current().put_many(parts)
+    return Head(month, gen, taken_at, mark)  # readers see it once published
+
+
+def publish(head: Head) -> None:
+    """Name a stored generation as the month's figures; retire the generation before the last."""
     shared = store.current()
-    shared.put_many(parts)
-    head = Head(month, gen, taken_at, mark)
-    previous = shared.get(_key(month, "head"))
-    shared.put(_key(month, "head"), head.encode())
+    previous = shared.get(_key(head.month, "head"))
+    shared.put(_key(head.month, "head"), head.encode())
     if previous is not None:  # readers that took the old head a moment ago finish with their parts first
         _retire(Head.decode(previous))
-    return head
+
+
+_before_publish: list = []
+
+
+def before_publish(hook) -> None:
+    """Call hook(session, heads) once new generations are stored, before they are published (heads:
+    month → new Head): the dashboard draws there the charts officials are looking at, at the builder's
+    low priority, so that no request has to draw them when the new figures appear."""
+    if hook not in _before_publish:
+        _before_publish.append(hook)
 
 
 def _retire(head: Head) -> None:
@@ -208,7 +223,8 @@ def _due(head: Head | None, mark: str, now: datetime) -> bool:
 
 
 def refresh(session: Session, months: list[str] | None = None, *, wait: bool = False, heartbeat: bool = False) -> int:
-    """Rebuild the months (default: the newest KEPT_MONTHS with data) whose data changed; how many were built.
+    """Rebuild the months (default: the KEPT_MONTHS calendar months ending with the newest month with data,
+    or this month if later: empty months of a trend included) whose data changed; how many were built.
 
     One process at a time: without the lock nothing is done (the holder is building), unless wait.
     """
@@ -223,22 +239,41 @@ def refresh(session: Session, months: list[str] | None = None, *, wait: bool = F
     try:
         current_epoch = epoch()
         marks = data_marks(session, current_epoch)
-        wanted = sorted(marks, reverse=True)[:KEPT_MONTHS] if months is None else months
+        wanted = kept_months(marks) if months is None else months
         now = datetime.now(UTC)
         known = heads(wanted)
-        built = 0
+        built = {}
         for month in wanted:
             mark = marks.get(month, f"0:0.000000:{current_epoch}")
             if _due(known.get(month), mark, now):
-                build_month(session, month, mark)
-                built += 1
+                built[month] = build_month(session, month, mark)
+        for hook in _before_publish if built else ():
+            try:
+                hook(session, built)
+            except Exception:  # the figures are published all the same; what the hook missed is drawn on request
+                current_app.logger.exception("figures: a hook before publishing failed")
+        for head in built.values():
+            publish(head)
         stamp = now.isoformat().encode()
         shared.put_many({CHECKED: stamp, **({HEARTBEAT: stamp} if heartbeat else {})})
         if built:
             shared.prune()
-        return built
+        return len(built)
     finally:
         shared.release(LOCK, token)
+
+
+def kept_months(marks: dict[str, str]) -> list[str]:
+    """The months a background refresh keeps fresh: a year's trend and the month before, ending with the
+    newest month with data and ending with the current month (empty months of a trend included)."""
+    current = datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m")
+    months: set[str] = set()
+    for last in {current, max(marks, default=current)}:
+        run = [last]
+        while len(run) < KEPT_MONTHS:
+            run.append(previous_month(run[-1]))
+        months.update(run)
+    return sorted(months, reverse=True)
 
 
 def current_heads(session: Session, months: list[str]) -> dict[str, Head]:
@@ -424,5 +459,3 @@ def trend_and_volume(found: dict[str, Head], months: list[str], block: str, ques
         response_rate=np.round(rate, 2),
     )  # fmt: skip
     return trend, frame.astype({"period": object, "responses": "int64", "response_rate": "float64"})[VOLUME_COLUMNS]
-
-

@@ -42,6 +42,14 @@ class DatabaseStore:
     def get(self, key: str) -> bytes | None:
         return self.get_many([key]).get(key)
 
+    def scan(self, prefix: str) -> dict[str, bytes]:
+        """Every live value whose key starts with prefix."""
+        live = or_(SharedValue.expires_at.is_(None), SharedValue.expires_at > datetime.now(UTC))
+        wanted = SharedValue.key.startswith(prefix, autoescape=True)
+        stmt = select(SharedValue.key, SharedValue.value).where(wanted, live)
+        with self.engine.connect() as conn:
+            return {k: bytes(v) for k, v in conn.execute(stmt)}
+
     def put_many(self, values: dict[str, bytes], ttl: float | None = None) -> None:
         if not values:
             return
@@ -79,11 +87,15 @@ class DatabaseStore:
         now = datetime.now(UTC)
         insert = db.insert_dialect(self.table, self.engine.dialect.name)
         row = {"key": f"lock:{name}", "value": token.encode(), "expires_at": now + timedelta(seconds=ttl)}
-        stmt = insert.values(row).on_conflict_do_update(
-            index_elements=["key"],
-            set_={"value": insert.excluded.value, "expires_at": insert.excluded.expires_at},
-            where=self.table.c.expires_at <= now,  # taken over only once the holder's time is up
-        ).returning(self.table.c.key)  # a row back: inserted or taken over (rowcount is not reliable here)
+        stmt = (
+            insert.values(row)
+            .on_conflict_do_update(
+                index_elements=["key"],
+                set_={"value": insert.excluded.value, "expires_at": insert.excluded.expires_at},
+                where=self.table.c.expires_at <= now,  # taken over only once the holder's time is up
+            )
+            .returning(self.table.c.key)
+        )  # a row back: inserted or taken over (rowcount is not reliable here)
         with self.engine.begin() as conn:
             taken = conn.execute(stmt).first() is not None
         return token if taken else None
@@ -114,6 +126,11 @@ class RedisStore:
 
     def get(self, key: str) -> bytes | None:
         return self.redis.get(self.prefix + key)
+
+    def scan(self, prefix: str) -> dict[str, bytes]:
+        keys = list(self.redis.scan_iter(match=self.prefix + _glob_escaped(prefix) + "*", count=1000))
+        values = self.redis.mget(keys) if keys else []
+        return {k.decode()[len(self.prefix) :]: v for k, v in zip(keys, values, strict=True) if v is not None}
 
     def put_many(self, values: dict[str, bytes], ttl: float | None = None) -> None:
         pipe = self.redis.pipeline(transaction=True)

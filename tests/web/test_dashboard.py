@@ -193,3 +193,28 @@ def test_report_pack_command(demo, tmp_path):
         args=["report", "pack", "--month", MONTH, "--out", str(tmp_path), "--agency", "NOPE"]
     )
     assert bad.exit_code == 2 and "no agency 'NOPE'" in bad.output
+
+
+def test_charts_looked_at_are_drawn_ahead_of_new_figures(demo, monkeypatch):
+    from survey.reporting import freshness, snapshot
+    from survey.web import dashboard
+
+    client = as_user(demo, "official-P-HK")
+    url = "/dashboard/charts/trend.png?month=2026-11&questionnaire=sipas&agency=P-HK&lang=en"  # the newest month
+    first = client.get(url)
+    assert first.status_code == 200
+    with demo.app_context():
+        freshness.changed()  # new figures are due, as after an import
+        snapshot.before_publish(dashboard.draw_ahead)
+        try:
+            assert snapshot.refresh(db.session()) >= snapshot.KEPT_MONTHS
+        finally:
+            snapshot._before_publish.remove(dashboard.draw_ahead)
+
+    def not_here(*args):
+        raise AssertionError("drawn in the request")
+
+    monkeypatch.setattr(dashboard, "_render_chart", not_here)  # the request finds it drawn
+    again = client.get(url, headers={"If-None-Match": first.get_etag()[0]})
+    assert again.status_code == 200 and again.get_etag()[0] != first.get_etag()[0]
+    assert again.data.startswith(b"\x89PNG")

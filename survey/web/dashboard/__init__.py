@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import time
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 bp.register_blueprint(packs.bp)  # the report pack: /dashboard/report/...
 RENDER_SECONDS = 20  # how long a worker waits for a chart another is drawing before drawing it too
+VIEWED = "viewed:"  # the charts officials looked at lately, drawn ahead for each new snapshot
 
 
 def _chart_tag(name: str, fmt: str, sel: Selection, version: str) -> str:
@@ -115,6 +117,7 @@ def chart(name: str, fmt: str):
         response = current_app.response_class(status=304)
     else:
         body = _shared_chart(tag, lambda: _render_chart(name, fmt, sel, found))
+        _note_viewed(name, fmt, sel)
         response = send_file(
             io.BytesIO(body),
             mimetype=charts.MEDIA_TYPES[fmt],
@@ -125,6 +128,45 @@ def chart(name: str, fmt: str):
     response.set_etag(tag)
     response.headers["Cache-Control"] = "private, no-cache"  # asked again each time: a 304 while unchanged
     return response
+
+
+def _note_viewed(name: str, fmt: str, sel: Selection) -> None:
+    """Remember for a while that this chart is looked at (a write only when its figures changed: a
+    second look is a 304), so that the next snapshot's copy is drawn ahead of the officials."""
+    entry = {**sel.query(), "name": name, "fmt": fmt, "locale": str(get_locale())}
+    text = json.dumps(entry, sort_keys=True)
+    key = VIEWED + hashlib.sha256(text.encode()).hexdigest()[:24]
+    store.current().put(key, text.encode(), current_app.config["CHARTS_AHEAD_VIEWED_SECONDS"])
+
+
+def draw_ahead(session, built: dict) -> int:
+    """Draw the charts looked at lately from the new generations (built: month → Head, not yet
+    published), newest looks first, within CHARTS_AHEAD_SECONDS: run by the figures' builder
+    (``flask figures watch``, at low priority) so that officials find them drawn. How many were drawn."""
+    from flask_babel import force_locale
+
+    from survey.reporting import insights, snapshot
+
+    app = current_app._get_current_object()
+    shared = store.current()
+    deadline = time.monotonic() + app.config["CHARTS_AHEAD_SECONDS"]
+    drawn = 0
+    for raw in shared.scan(VIEWED).values():
+        if time.monotonic() > deadline:
+            break
+        entry = json.loads(raw)
+        agency = None if entry["agency"] == "ALL" else entry["agency"]
+        sel = insights.Selection(entry["month"], entry["questionnaire"], agency)
+        months = insights.trend_months(sel.month)
+        if not built.keys() & set(months):
+            continue
+        found = {**snapshot.heads(months), **{m: h for m, h in built.items() if m in months}}
+        with app.test_request_context(), force_locale(entry["locale"]):
+            tag = _chart_tag(entry["name"], entry["fmt"], sel, snapshot.version(found))
+            if shared.get(f"chart:{tag}") is None:
+                _shared_chart(tag, lambda: _render_chart(entry["name"], entry["fmt"], sel, found))  # noqa: B023
+                drawn += 1
+    return drawn
 
 
 def chart_url(name: str, fmt: str, sel: Selection, **extra) -> str:
