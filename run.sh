@@ -31,12 +31,17 @@ if [ -n "$elsewhere" ] && [ "$BASE_URL" = "$url" ]; then
   echo "(On a phone these links need this machine's address: set BASE_URL=http://ADDRESS:$port.)"
 fi
 echo
-# The task queue's consumer (report packs) runs beside the server, at a lower CPU priority (HUEY_NICE), and
-# stops with it: a watcher asks it to stop once the server (this shell's process, after exec) has ended.
+# Beside the server, at a lower CPU priority, and stopping with it: the task queue's consumer (report
+# packs; HUEY_NICE) and the figures' watcher (shared month figures and charts; FIGURES_NICE). A helper
+# asks each to stop once the server (this shell's process, after exec) has ended.
 .venv/bin/huey_consumer wsgi.queue -w 1 &
 consumer=$!
-(while kill -0 $$ 2>/dev/null && kill -0 "$consumer" 2>/dev/null; do sleep 1; done
-  kill -INT "$consumer" 2>/dev/null || true) &
+.venv/bin/flask figures watch >/dev/null &
+watcher=$!
+for helper in "$consumer" "$watcher"; do
+  (while kill -0 $$ 2>/dev/null && kill -0 "$helper" 2>/dev/null; do sleep 1; done
+    kill -INT "$helper" 2>/dev/null || true) &
+done
 # The server takes this shell's place (Ctrl+C reaches it directly); a helper says where it serves once
 # it listens, and ends with it.
 (.venv/bin/python scripts/port.py wait "$host" "$port" --pid $$ &&

@@ -14,9 +14,10 @@ the current month (timed: rows per second). --national builds 63 provinces of 16
 Then serves it as production does: `gunicorn -c gunicorn.conf.py wsgi:app` with --workers workers and
 one `flask figures watch` (niced) keeping the shared figures fresh; the shared store is the database,
 or Redis with --redis. For --seconds:
-- each official (its own process, logged in) opens `/dashboard` for a random agency of the city and
-  then its 7 charts, 6 at a time on 6 connections as a browser does (keeping ETags, as a browser's
-  cache does), again and again without pause; a full load is the page and every chart;
+- each official (its own process, logged in) opens `/dashboard` for its agency (--agencies: the city,
+  a department, a ward; with --random-agency a random agency each time) and then its 7 charts, 6 at
+  a time on 6 connections as a browser does (keeping ETags, as a browser's cache does), again and
+  again without pause; a full load is the page and every chart;
 - citizens arrive at --citizens-per-second (Poisson arrivals, a thread each): GET a random counter's
   page, POST a complete answer; their time is page + answer;
 - a checker submits a marked response at a counter the others never use, then polls the API
@@ -221,7 +222,7 @@ class Loads:
 
 
 def official(port: int, number: int, codes: list[str], month: str, end_at: float, out) -> None:
-    """Open the dashboard of a random agency and its charts, 6 at a time, again and again."""
+    """Open the dashboard of one of the codes (at random) and its charts, 6 at a time, again and again."""
     rng = random.Random(number)
     page_client = login(port, number)
     chart_clients = [share_session(page_client, port) for _ in range(6)]
@@ -450,13 +451,15 @@ def run(args, backend: str, n: int, national: bool, folder: Path) -> bool:
                     raise RuntimeError(f"no figures after 300 s:\n{log.read_text()[-3000:]}")
                 time.sleep(0.5)
             print(f"  first figures taken {time.monotonic() - started:.1f} s after the server started", flush=True)
-            codes = [a[0] for a in city.agencies if a[0] != MARKER]
+            everyone = [a[0] for a in city.agencies if a[0] != MARKER]
+            pinned = args.agencies.split(",") if not national else [everyone[0], everyone[2], everyone[-1]]
             citizen_paths = [p for c, p in paths.items() if c != MARKER]
             end_at = time.monotonic() + args.seconds
             ctx = multiprocessing.get_context("fork")
             pipes, procs = [], []
             for number in range(args.officials):
                 receive, send = ctx.Pipe(duplex=False)
+                codes = everyone if args.random_agency else [pinned[number % len(pinned)]]
                 procs.append(ctx.Process(target=official, args=(port, number, codes, month, end_at, send)))
                 pipes.append(receive)
             receive, send = ctx.Pipe(duplex=False)
@@ -498,8 +501,9 @@ def run(args, backend: str, n: int, national: bool, folder: Path) -> bool:
         f"chart p95 {pct(loads.charts, 95):.3f} s; {loads.statuses}"
     )
     print(
-        f"  citizens: {len(people.times)} of {people.arrived} answered, page + answer p50 {pct(people.times, 50):.3f} s, "
-        f"p95 {citizen_p95:.3f} s (target ≤ {CITIZEN_TARGET:.1f} s); errors {people.problems or 'none'}"
+        f"  citizens: {len(people.times)} of {people.arrived} answered, "
+        f"page + answer p50 {pct(people.times, 50):.3f} s, p95 {citizen_p95:.3f} s "
+        f"(target ≤ {CITIZEN_TARGET:.1f} s); errors {people.problems or 'none'}"
     )
     for where in ("api", "page"):
         found = counted[where]
@@ -537,6 +541,8 @@ def main() -> int:
     parser.add_argument("--citizens-per-second", type=float, default=3.0)
     parser.add_argument("--max-age", type=int, default=60, help="FIGURES_MAX_AGE of the app (seconds).")
     parser.add_argument("--national", action="store_true", help="63 provinces of 160 agencies.")
+    parser.add_argument("--agencies", default="HN,SO-01,P-001", help="Each official's agency (city scale).")
+    parser.add_argument("--random-agency", action="store_true", help="Each load a random agency instead.")
     args = parser.parse_args()
     _serve.stop_on_sigterm()
     sizes = args.responses or ([4_000_000] if args.national else [100_000, 330_000])

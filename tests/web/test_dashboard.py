@@ -201,8 +201,9 @@ def test_charts_looked_at_are_drawn_ahead_of_new_figures(demo, monkeypatch):
 
     client = as_user(demo, "official-P-HK")
     url = "/dashboard/charts/trend.png?month=2026-11&questionnaire=sipas&agency=P-HK&lang=en"  # the newest month
+    page = "/dashboard?month=2026-11&questionnaire=sipas&agency=P-HK&lang=en"
     first = client.get(url)
-    assert first.status_code == 200
+    assert first.status_code == 200 and client.get(page).status_code == 200
     with demo.app_context():
         freshness.changed()  # new figures are due, as after an import
         snapshot.before_publish(dashboard.draw_ahead)
@@ -214,7 +215,10 @@ def test_charts_looked_at_are_drawn_ahead_of_new_figures(demo, monkeypatch):
     def not_here(*args):
         raise AssertionError("drawn in the request")
 
-    monkeypatch.setattr(dashboard, "_render_chart", not_here)  # the request finds it drawn
+    monkeypatch.setattr(dashboard, "_render_chart", not_here)  # the requests find them drawn
+    monkeypatch.setattr(dashboard, "_render_figures", not_here)
+    shown = client.get(page)
+    assert shown.status_code == 200 and b"Figures as of" in shown.data and b"Log out" in shown.data
     again = client.get(url, headers={"If-None-Match": first.get_etag()[0]})
     assert again.status_code == 200 and again.get_etag()[0] != first.get_etag()[0]
     assert again.data.startswith(b"\x89PNG")

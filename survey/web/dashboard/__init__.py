@@ -12,11 +12,12 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from survey import db
 from survey.domain import catalog
 from survey.reporting import store
-from survey.web.access import roles_required, visible_agencies
+from survey.web.access import roles_required
 from survey.web.dashboard import packs
 from survey.web.dashboard.scope import VIEWERS, as_of, selection_or_404
 
@@ -48,10 +49,9 @@ def _render_chart(name: str, fmt: str, sel: Selection, found: dict) -> bytes:
     return charts.render_chart(name, data, fmt, title=charts.chart_title(name, data), footer=f"{FOOTER} · {note}")
 
 
-def _shared_chart(tag: str, render) -> bytes:
-    """The chart's bytes from the shared store; rendered by one worker at a time when missing."""
+def _shared(key: str, render) -> bytes:
+    """A drawn chart or page from the shared store; drawn by one worker at a time when missing."""
     shared = store.current()
-    key = f"chart:{tag}"
     body = shared.get(key)
     if body is not None:
         return body
@@ -75,17 +75,39 @@ def _shared_chart(tag: str, render) -> bytes:
 @bp.get("")
 @roles_required(*VIEWERS)
 def index():
-    from analysis import charts
-    from survey.reporting import insights
+    from markupsafe import Markup
+
+    from survey.reporting import insights, snapshot
 
     sel = selection_or_404(request.args)
+    found = insights.shared_heads(db.session(), sel)
+    scope = current_user.agency.code if current_user.agency else None
+    tag = _page_tag(sel, snapshot.version(found), scope)
+    body = _shared(f"page:{tag}", lambda: _render_figures(sel, found, scope).encode())
+    _note_viewed("page", "html", sel, scope)
+    return render_template("dashboard/index.html", sel=sel, figures_html=Markup(body.decode()))
+
+
+def _page_tag(sel: Selection, version: str, scope: str | None) -> str:
+    """The key of a selection's figures as a page: snapshot, selection, language and the user's scope."""
+    return _chart_tag("page", "html", sel, f"{version}:{scope}")
+
+
+def _render_figures(sel: Selection, found: dict, scope: str | None) -> str:
+    """The page's figures for every user whose agency is scope (None: every agency)."""
+    from analysis import charts
+    from survey.domain import agencies
+    from survey.models import Agency
+    from survey.reporting import insights
+
     session = db.session()
-    figures = insights.shared_figures(session, sel)
+    figures = insights.shared_figures(session, sel, found)
     pieces = {name: insights.chart_data(name, figures, sel) for name in charts.CHART_NAMES}
     tables = {name: insights.display_table(charts.chart_table(name, data)) for name, data in pieces.items()}
     headline, children, statuses = insights.overview(figures, sel)
+    root = session.scalar(select(Agency.id).where(Agency.code == scope)) if scope else None
     return render_template(
-        "dashboard/index.html",
+        "dashboard/_figures.html",
         sel=sel,
         pieces=pieces,
         tables=tables,
@@ -96,8 +118,8 @@ def index():
         as_of=as_of(figures["taken_at"]),
         months=insights.trend_months(sel.month)[::-1],
         questionnaires=catalog.current().ids(),
-        agencies=insights.agency_choices(session, visible_agencies()),
-        scoped=current_user.agency is not None,
+        agencies=insights.agency_choices(session, agencies.visible_codes(session, root)),
+        scoped=scope is not None,
     )
 
 
@@ -116,7 +138,7 @@ def chart(name: str, fmt: str):
     if request.if_none_match.contains(tag):
         response = current_app.response_class(status=304)
     else:
-        body = _shared_chart(tag, lambda: _render_chart(name, fmt, sel, found))
+        body = _shared(f"chart:{tag}", lambda: _render_chart(name, fmt, sel, found))
         _note_viewed(name, fmt, sel)
         response = send_file(
             io.BytesIO(body),
@@ -130,13 +152,21 @@ def chart(name: str, fmt: str):
     return response
 
 
-def _note_viewed(name: str, fmt: str, sel: Selection) -> None:
-    """Remember for a while that this chart is looked at (a write only when its figures changed: a
-    second look is a 304), so that the next snapshot's copy is drawn ahead of the officials."""
-    entry = {**sel.query(), "name": name, "fmt": fmt, "locale": str(get_locale())}
+def _note_viewed(name: str, fmt: str, sel: Selection, scope: str | None = None) -> None:
+    """Remember for a while that this chart (or page, for users of scope) is looked at, so that the next
+    snapshot's copy is drawn ahead of the officials."""
+    entry = {**sel.query(), "name": name, "fmt": fmt, "locale": str(get_locale()), "scope": scope}
     text = json.dumps(entry, sort_keys=True)
     key = VIEWED + hashlib.sha256(text.encode()).hexdigest()[:24]
-    store.current().put(key, text.encode(), current_app.config["CHARTS_AHEAD_VIEWED_SECONDS"])
+    seconds = current_app.config["CHARTS_AHEAD_VIEWED_SECONDS"]
+    now = time.monotonic()
+    _noted = current_app.extensions.setdefault("survey.viewed", {})  # this worker's last notes: spares writes
+    if now - _noted.get(key, -seconds) < seconds / 4:
+        return  # this worker said so a moment ago: no write for each look
+    if len(_noted) > 4096:
+        _noted.clear()
+    _noted[key] = now
+    store.current().put(key, text.encode(), seconds)
 
 
 def draw_ahead(session, built: dict) -> int:
@@ -162,9 +192,15 @@ def draw_ahead(session, built: dict) -> int:
             continue
         found = {**snapshot.heads(months), **{m: h for m, h in built.items() if m in months}}
         with app.test_request_context(), force_locale(entry["locale"]):
-            tag = _chart_tag(entry["name"], entry["fmt"], sel, snapshot.version(found))
-            if shared.get(f"chart:{tag}") is None:
-                _shared_chart(tag, lambda: _render_chart(entry["name"], entry["fmt"], sel, found))  # noqa: B023
+            version = snapshot.version(found)
+            if entry["name"] == "page":
+                key = f"page:{_page_tag(sel, version, entry['scope'])}"
+                draw = lambda: _render_figures(sel, found, entry["scope"]).encode()  # noqa: B023, E731
+            else:
+                key = f"chart:{_chart_tag(entry['name'], entry['fmt'], sel, version)}"
+                draw = lambda: _render_chart(entry["name"], entry["fmt"], sel, found)  # noqa: B023, E731
+            if shared.get(key) is None:
+                _shared(key, draw)
                 drawn += 1
     return drawn
 
