@@ -10,6 +10,9 @@ Every setting can be changed through the environment without editing this file:
   the reverse proxy, so a request never waits on one.
 - ``FORWARDED_ALLOW_IPS`` (default ``127.0.0.1``): the proxies whose X-Forwarded-* headers are trusted.
 - ``GUNICORN_TIMEOUT`` (default 30 s): a worker silent for longer is killed and replaced.
+- ``WORKER_NICE`` (default 0): how much each worker lowers its CPU priority. The staff's instance
+  (dashboard, API, admin: the reverse proxy sends those paths there) runs with 10, so that officials'
+  pages and charts only take the CPU that citizens' requests, in an instance of their own, leave.
 
 The application itself logs one JSON line per request (``survey.logs``); gunicorn's own access log is
 off so that no client address is written anywhere.
@@ -69,7 +72,10 @@ def pre_fork(server, worker):
 
 
 def post_fork(server, worker):
-    """Give each worker its own database connections (a forked pool would share sockets)."""
+    """Give each worker its own database connections (a forked pool would share sockets) and its priority."""
+    niceness = int(os.environ.get("WORKER_NICE", 0))
+    if niceness:
+        os.nice(niceness)
     app = server.app.wsgi()  # the app loaded before forking
     engine = getattr(app, "extensions", {}).get("survey.db", {}).get("engine")
     if engine is not None:

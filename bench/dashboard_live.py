@@ -11,9 +11,11 @@ officials' accounts and an API key, then `flask import-responses` of a CSV of th
 the current month (timed: rows per second). --national builds 63 provinces of 160 agencies instead
 (10,080 agencies, 4 million responses unless --responses says otherwise).
 
-Then serves it as production does: `gunicorn -c gunicorn.conf.py wsgi:app` with --workers workers and
-one `flask figures watch` (niced) keeping the shared figures fresh; the shared store is the database,
-or Redis with --redis. For --seconds:
+Then serves it as production does: `gunicorn -c gunicorn.conf.py wsgi:app` with --workers workers for
+citizens and a second instance with --staff-workers niced workers (WORKER_NICE=--staff-nice) for the
+dashboard and the API (the paths a reverse proxy sends there; --staff-workers 0: one instance for
+all), and one `flask figures watch` (niced) keeping the shared figures fresh; the shared store is
+the database, or Redis with --redis. For --seconds:
 - each official (its own process, logged in) opens `/dashboard` for its agency (--agencies: the city,
   a department, a ward; with --random-agency a random agency each time) and then its 7 charts, 6 at
   a time on 6 connections as a browser does (keeping ETags, as a browser's cache does), again and
@@ -353,10 +355,10 @@ def counted_now(api: _serve.Client, page: _serve.Client, key: str, month: str) -
     return by_api, by_page
 
 
-def checker(port: int, marker_path: str, key: str, month: str, end_at: float, officials: int) -> dict:
+def checker(port: int, staff_port: int, marker_path: str, key: str, month: str, end_at: float, officials: int) -> dict:
     """Submit a marked response, poll until the API and the page count it; again until the end."""
-    api = _serve.Client(port)
-    page = login(port, officials)  # the last account: nobody else's
+    api = _serve.Client(staff_port)
+    page = login(staff_port, officials)  # the last account: nobody else's
     page.fixed += "Accept-Language: en\r\n"
     rng = random.Random(11)
     delays = {"api": [], "page": []}
@@ -443,8 +445,14 @@ def run(args, backend: str, n: int, national: bool, folder: Path) -> bool:
                 cwd=_serve.ROOT, env=env, stdout=out, stderr=out, start_new_session=True,
             )  # fmt: skip
         server = _serve.Server("wsgi:app", port, env, folder / f"gunicorn-{backend}-{n}.log")
-        with server:
+        staff_port = _serve.free_port() if args.staff_workers else port
+        staff_env = {**env, "BIND": f"127.0.0.1:{staff_port}", "WEB_CONCURRENCY": str(args.staff_workers),
+                     "WORKER_NICE": str(args.staff_nice)}  # fmt: skip
+        staff = _serve.Server("wsgi:app", staff_port, staff_env, folder / f"gunicorn-staff-{backend}-{n}.log")
+        with server, staff:
             server.start("/api/v1/health", timeout=120)
+            if args.staff_workers:
+                staff.start("/api/v1/health", timeout=120)
             started = time.monotonic()
             while not database.query("SELECT 1 FROM shared_values WHERE key = 'fig:heartbeat'") and not args.redis:
                 if time.monotonic() - started > 300:
@@ -460,7 +468,7 @@ def run(args, backend: str, n: int, national: bool, folder: Path) -> bool:
             for number in range(args.officials):
                 receive, send = ctx.Pipe(duplex=False)
                 codes = everyone if args.random_agency else [pinned[number % len(pinned)]]
-                procs.append(ctx.Process(target=official, args=(port, number, codes, month, end_at, send)))
+                procs.append(ctx.Process(target=official, args=(staff_port, number, codes, month, end_at, send)))
                 pipes.append(receive)
             receive, send = ctx.Pipe(duplex=False)
             procs.append(
@@ -469,11 +477,11 @@ def run(args, backend: str, n: int, national: bool, folder: Path) -> bool:
             pipes.append(receive)
             for p in procs:
                 p.start()
-            counted = checker(port, paths[MARKER], key, month, end_at, args.officials)
+            counted = checker(port, staff_port, paths[MARKER], key, month, end_at, args.officials)
             results = [pipe.recv() for pipe in pipes]
             for p in procs:
                 p.join()
-            memory = worker_memory(server)
+            memory = worker_memory(server) + (worker_memory(staff) if args.staff_workers else [])
     finally:
         if watcher is not None:
             watcher.terminate()
@@ -538,6 +546,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--officials", type=int, default=3)
+    parser.add_argument(
+        "--staff-workers", type=int, default=4, help="Workers of the staff's instance (0: one instance)."
+    )
+    parser.add_argument("--staff-nice", type=int, default=10, help="WORKER_NICE of the staff's instance.")
     parser.add_argument("--citizens-per-second", type=float, default=3.0)
     parser.add_argument("--max-age", type=int, default=60, help="FIGURES_MAX_AGE of the app (seconds).")
     parser.add_argument("--national", action="store_true", help="63 provinces of 160 agencies.")
