@@ -119,7 +119,9 @@ def bulk_writes(session: Session) -> Iterator[None]:
         connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
-PARAMETERS_PER_STATEMENT = 999  # SQLite's oldest limit of bound parameters; PostgreSQL allows 65,535
+# Bound parameters per multi-row INSERT: fewer, longer statements cost less per row (about a quarter less
+# at 8,000 than at 1,000 on SQLite), within the database's limit (SQLite before 3.32: 999; PostgreSQL: 65,535).
+PARAMETERS_PER_STATEMENT = 8000
 
 
 def insert_rows(
@@ -151,7 +153,7 @@ def insert_rows(
                 for row in rows:
                     copy.write_row(row)
         return []
-    per, found, rows = max(1, PARAMETERS_PER_STATEMENT // len(columns)), [], iter(rows)
+    per, found, rows = max(1, _parameter_limit(connection) // len(columns)), [], iter(rows)
     while chunk := list(islice(rows, per)):
         sql = _values_sql(dialect, table, tuple(columns), len(chunk), conflict, tuple(returning))
         result = connection.exec_driver_sql(sql, tuple(chain.from_iterable(chunk)))
@@ -160,16 +162,25 @@ def insert_rows(
     return found
 
 
+def _parameter_limit(connection) -> int:
+    if connection.dialect.name != "sqlite":
+        return PARAMETERS_PER_STATEMENT
+    import sqlite3
+
+    driver = connection.connection.driver_connection
+    return min(PARAMETERS_PER_STATEMENT, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+
+
 def _bind_processor(type_, dialect):
     """What Core does to a value of this type before the driver sees it (the dialect's own type, decorated)."""
     return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
-def _processed(row: tuple, processors) -> tuple:
+def _processed(row: tuple, processors) -> list:
     row = list(row)
     for i, process in processors:
         row[i] = process(row[i])
-    return tuple(row)
+    return row
 
 
 @cache

@@ -176,7 +176,8 @@ def store(session: Session, submissions: Sequence[Submission], totals: rollup.To
     for sub in submissions:
         if found := problems(sub):
             raise InvalidSubmission(f"{sub.submission_key}: {'; '.join(found)}")
-    versions = [catalog.version_id(sub.definition) for sub in submissions]
+    version_ids = {sub.definition.key: catalog.version_id(sub.definition) for sub in submissions}
+    versions = [version_ids[sub.definition.key] for sub in submissions]
     entries = [rollup.Entry(s.definition, v, s.agency_id, s.service_id, s.submitted_at, s.answers)
                for s, v in zip(submissions, versions, strict=True)]  # fmt: skip
     # Everything computed before the first write: on SQLite the write lock is held from the INSERT on.

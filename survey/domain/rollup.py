@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import click
@@ -24,9 +24,8 @@ from survey.domain import catalog
 from survey.models import Answer, AnswerCount, QuestionnaireVersion, Response, ScoreSum
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One response as the rollups see it."""
+class Entry(NamedTuple):
+    """One response as the rollups see it (a tuple: an import makes one per row)."""
 
     definition: Definition
     version_id: int

@@ -10,6 +10,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -95,6 +96,7 @@ class RowChecker:
         self.catalog = catalog.current()
         self.item_codes = {item.code for d in self.catalog for item in d.items}
         self.items: list[tuple[str, int]] = []
+        self._item_cells = lambda cells: ()
         self.position: dict[str, int] = {}
         self.width = 0
         self.zone, self.now, self.digest = local_zone(), utcnow(), digest
@@ -104,6 +106,8 @@ class RowChecker:
     def use_columns(self, names: list[str]) -> None:
         """Read the item columns that the header names, in its order; a column it lacks reads as blank."""
         self.items = [(n, i) for i, n in enumerate(names) if n in self.item_codes]
+        positions = [i for _, i in self.items]
+        self._item_cells = itemgetter(*positions) if len(positions) > 1 else lambda cells: [cells[i] for i in positions]
         self.width = len(names)
         self.position = {n: i for i, n in enumerate(names)}
         for name in (*LEADING, COMMENT, KEY):
@@ -187,20 +191,19 @@ class RowChecker:
             return definition
         return None
 
-    def _plan(self, definition: Definition) -> list[tuple[str, int, Item | None, dict]]:
-        """Per item column: its code, position, the definition's item (None: not one of its items) and the
-        readings of its scale so far."""
+    def _plan(self, definition: Definition) -> list[tuple[str, Item | None, dict]]:
+        """Per item column: its code, the definition's item (None: not one of its items) and the readings of
+        its scale so far."""
         if (plan := self._plans.get(definition.key)) is None:
             readings: dict[str, dict] = {}
-            plan = [(code, i, item, readings.setdefault(item.scale.id, {}) if item else {})
-                    for code, i in self.items for item in [definition.item(code)]]  # fmt: skip
+            plan = [(code, item, readings.setdefault(item.scale.id, {}) if item else {})
+                    for code, _ in self.items for item in [definition.item(code)]]  # fmt: skip
             self._plans[definition.key] = plan
         return plan
 
     def _answers(self, cells: list[str], definition: Definition, fail) -> dict[str, int]:
         answers, bad = {}, False
-        for code, i, item, readings in self._plan(definition):
-            text = cells[i]
+        for (code, item, readings), text in zip(self._plan(definition), self._item_cells(cells), strict=True):
             if not text:
                 continue
             if item is None:
