@@ -21,10 +21,13 @@ def respondent_scores(definition: Definition, answers: Mapping[str, int]) -> dic
     """Score one response: per element answered, and OVERALL as the mean of those element scores."""
     scores = {}
     for element in definition.elements:
-        values = [answers[c.code] for c in element.criteria if answers.get(c.code) in c.scale.values]
-        if values:
-            satisfied = element.criteria[0].scale.satisfied
-            scores[element.code] = sum(v in satisfied for v in values) / len(values)
+        satisfied, answered, hits = element.criteria[0].scale.satisfied, 0, 0
+        for c in element.criteria:
+            if (value := answers.get(c.code)) in c.scale.values:
+                answered += 1
+                hits += value in satisfied
+        if answered:
+            scores[element.code] = hits / answered
     if scores:
         scores[OVERALL] = sum(scores.values()) / len(scores)
     return scores

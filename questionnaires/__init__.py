@@ -53,7 +53,7 @@ class Scale:
     options: tuple[Option, ...]
     satisfied: frozenset[int]
 
-    @property
+    @cached_property  # asked for every answer stored, counted or checked
     def values(self) -> tuple[int, ...]:
         return tuple(o.value for o in self.options)
 
@@ -94,11 +94,11 @@ class Definition:
     source: str = ""
     scales: dict[str, Scale] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def criteria(self) -> tuple[Item, ...]:
         return tuple(c for e in self.elements for c in e.criteria)
 
-    @property
+    @cached_property
     def items(self) -> tuple[Item, ...]:
         return self.criteria + self.priorities + self.background
 
@@ -108,6 +108,11 @@ class Definition:
 
     def item(self, code: str) -> Item | None:
         return self.items_by_code.get(code)
+
+    @cached_property
+    def answer_values(self) -> frozenset[tuple[str, int]]:
+        """Every (item code, value) an answer to this version can be: each item on its own scale."""
+        return frozenset((item.code, value) for item in self.items for value in item.scale.values)
 
     @property
     def min_n(self) -> int:

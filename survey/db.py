@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache, lru_cache
+from itertools import chain, islice
 from pathlib import Path
 
 from flask import Flask, current_app, g
@@ -95,3 +99,109 @@ def insert_dialect(table, dialect_name: str):
 def insert_ignoring_conflicts(table, dialect_name: str):
     """An INSERT that skips rows violating a unique constraint (ON CONFLICT DO NOTHING)."""
     return insert_dialect(table, dialect_name).on_conflict_do_nothing()
+
+
+BULK_CACHE_KIB = 64 * 1024  # SQLite page cache of a bulk write: a big batch's index pages stay in memory
+
+
+@contextmanager
+def bulk_writes(session: Session) -> Iterator[None]:
+    """Give a long write on SQLite a larger page cache (the default 2 MB spills index pages), restored after."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+
+# Bound parameters per multi-row INSERT: fewer, longer statements cost less per row (about a quarter less
+# at 8,000 than at 1,000 on SQLite), within the database's limit (SQLite before 3.32: 999; PostgreSQL: 65,535).
+PARAMETERS_PER_STATEMENT = 8000
+
+
+def insert_rows(
+    session: Session,
+    table,
+    columns: Sequence[str],
+    rows: Iterable[tuple],
+    *,
+    skip_conflicts: bool = False,
+    add_on_conflict: Sequence[str] = (),
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """Insert plain tuples (in the order of columns) by the driver's fastest path, in the session's transaction.
+
+    A plain insert is a COPY on PostgreSQL and multi-row VALUES on SQLite; skip_conflicts (ON CONFLICT DO
+    NOTHING), add_on_conflict (ON CONFLICT (primary key) DO UPDATE SET m = m + excluded.m for these measures)
+    and returning use multi-row VALUES on both. Each value goes through its column's bind processor (e.g.
+    UTCDateTime), so rows are stored exactly as Core would store them, without Core's work per row.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    processors = [(i, p) for i, name in enumerate(columns) if (p := _bind_processor(table.c[name].type, dialect))]
+    if processors:
+        rows = (_processed(row, processors) for row in rows)
+    conflict = "nothing" if skip_conflicts else tuple(add_on_conflict)
+    if dialect.name == "postgresql" and not skip_conflicts and not add_on_conflict and not returning:
+        with connection.connection.driver_connection.cursor() as cursor:
+            with cursor.copy(_copy_sql(dialect, table.name, tuple(columns))) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return []
+    per, found, rows = max(1, _parameter_limit(connection) // len(columns)), [], iter(rows)
+    while chunk := list(islice(rows, per)):
+        sql = _values_sql(dialect, table, tuple(columns), len(chunk), conflict, tuple(returning))
+        result = connection.exec_driver_sql(sql, tuple(chain.from_iterable(chunk)))
+        if returning:
+            found += result.all()
+    return found
+
+
+def _parameter_limit(connection) -> int:
+    if connection.dialect.name != "sqlite":
+        return PARAMETERS_PER_STATEMENT
+    import sqlite3
+
+    driver = connection.connection.driver_connection
+    return min(PARAMETERS_PER_STATEMENT, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+
+
+def _bind_processor(type_, dialect):
+    """What Core does to a value of this type before the driver sees it (the dialect's own type, decorated)."""
+    return type_.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _processed(row: tuple, processors) -> list:
+    row = list(row)
+    for i, process in processors:
+        row[i] = process(row[i])
+    return row
+
+
+@cache
+def _copy_sql(dialect, table: str, columns: tuple[str, ...]) -> str:
+    quote = dialect.identifier_preparer.quote
+    return f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
+
+
+@lru_cache(maxsize=256)
+def _values_sql(dialect, table, columns: tuple[str, ...], count: int, conflict, returning: tuple[str, ...]) -> str:
+    """INSERT … VALUES (…), (…) with count rows of positional parameters, and its ON CONFLICT and RETURNING."""
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
+    group = f"({', '.join([mark] * len(columns))})"
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) VALUES {', '.join([group] * count)}"
+    if conflict == "nothing":
+        sql += " ON CONFLICT DO NOTHING"
+    elif conflict:
+        keys = ", ".join(quote(c.name) for c in table.primary_key.columns)
+        sets = ", ".join(f"{quote(m)} = {quote(table.name)}.{quote(m)} + excluded.{quote(m)}" for m in conflict)
+        sql += f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+    if returning:
+        sql += f" RETURNING {', '.join(map(quote, returning))}"
+    return sql

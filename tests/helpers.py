@@ -255,3 +255,13 @@ def stored(app) -> list[tuple]:
                          codes[Counter].get(r.counter_id), *versions[r.questionnaire_version_id], r.channel,
                          tuple(sorted(answers.items())), comment))  # fmt: skip
     return sorted(rows)
+
+
+def rollups(app) -> dict[str, list[tuple]]:
+    """Every row of the rollup tables (floats to 9 places), read on a connection of its own."""
+    with app.extensions["survey.db"]["engine"].connect() as conn:
+        return {
+            m.__tablename__: sorted(tuple(round(v, 9) if isinstance(v, float) else v for v in row)
+                                    for row in conn.execute(select(m.__table__)))
+            for m in (AnswerCount, ScoreSum)
+        }  # fmt: skip

@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from analysis.periods import parse_month
 from survey import db
 from survey.commands.problems import refuse_file
+from survey.commands.progress import progress_bar
 from survey.domain.reference import ReferenceImportError
 from survey.models import Agency, Response
+from survey.reporting import freshness
 from survey.transfer.layout import FORMATS, MAX_REPORTED
 
 
@@ -26,14 +28,16 @@ def import_responses_command(file: Path, dry_run: bool) -> None:
 
     session = db.session()
     try:
-        with open_source(file) as source, click.progressbar(length=source.total, label=f"Reading {file.name}") as bar:
-            result = import_responses(session, source, dry_run, progress=lambda at: bar.update(at - bar.pos))
+        with open_source(file) as source, progress_bar(source.total, f"Reading {file.name}") as progress:
+            result = import_responses(session, source, dry_run, progress=progress)
     except ResponseImportError as exc:
         refuse_file(session, exc.errors, file, exc.total, MAX_REPORTED)
     if dry_run:
         session.rollback()
     else:
         session.commit()
+        if result.imported:
+            freshness.changed()  # responses of any month, at once: the shared figures are taken again
     click.echo(result.summary())
 
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 import enum
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
@@ -130,12 +129,13 @@ class InvalidSubmission(ValueError):
 def problems(sub: Submission) -> list[str]:
     """What makes a submission unfit for its questionnaire version (nothing: it can be stored)."""
     d, found = sub.definition, []
-    for code, value in sub.answers.items():
-        item = d.item(code)
-        if item is None:
-            found.append(f"{code} is not an item of {d.id} v{d.version}")
-        elif value not in item.scale.values:
-            found.append(f"{code}: {value!r} is not a value of the {item.scale.id} scale")
+    if not d.answer_values.issuperset(sub.answers.items()):  # one set operation for the usual, valid answers
+        for code, value in sub.answers.items():
+            item = d.item(code)
+            if item is None:
+                found.append(f"{code} is not an item of {d.id} v{d.version}")
+            elif value not in item.scale.values:
+                found.append(f"{code}: {value!r} is not a value of the {item.scale.id} scale")
     if not any(c.code in sub.answers for c in d.criteria):
         found.append(f"no criterion of {d.id} v{d.version} is answered")
     if sub.comment and d.comment is None:
@@ -147,12 +147,9 @@ def problems(sub: Submission) -> list[str]:
     return found
 
 
-@cache
-def _insert_responses(dialect: str):
-    """INSERT responses unless their submission key or interaction is taken, RETURNING key and id (built once)."""
-    table = Response.__table__
-    return db.insert_ignoring_conflicts(table, dialect).returning(table.c.submission_key, table.c.id)
-
+_RESPONSE_COLUMNS = ("questionnaire_version_id", "agency_id", "counter_id", "service_id", "interaction_id",
+                     "channel", "submitted_at", "submission_key")  # fmt: skip
+_ANSWER_COLUMNS = ("response_id", "item_code", "value", "text")
 
 _MARK_USED = (
     update(Interaction.__table__)
@@ -161,26 +158,15 @@ _MARK_USED = (
 )
 
 
-def _row(sub: Submission, version_id: int) -> dict:
-    return {
-        "questionnaire_version_id": version_id,
-        "agency_id": sub.agency_id,
-        "counter_id": sub.counter_id,
-        "service_id": sub.service_id,
-        "interaction_id": sub.interaction_id,
-        "channel": sub.channel,
-        "submitted_at": sub.submitted_at,
-        "submission_key": sub.submission_key,
-    }
-
-
-def store(session: Session, submissions: Sequence[Submission]) -> list[Outcome]:
+def store(session: Session, submissions: Sequence[Submission], totals: rollup.Totals | None = None) -> list[Outcome]:
     """Write responses: THE one way into the database (web, API, import and demo data); the caller commits.
 
     Each submission is checked against its questionnaire version (InvalidSubmission otherwise), then
     stored with its answers, its interaction marked used and the rollups updated, all in the caller's
     transaction. Unique constraints decide, not a read-then-write check: a submission_key seen before is
-    a retry (DUPLICATE), an interaction already answered a spent token (TOKEN_USED).
+    a retry (DUPLICATE), an interaction already answered a spent token (TOKEN_USED). Given totals, the
+    rollup increments of the stored responses are added to them instead, for the caller to write once
+    (rollup.write) before it commits: an import of many batches.
     """
     if not submissions:
         return []
@@ -190,32 +176,44 @@ def store(session: Session, submissions: Sequence[Submission]) -> list[Outcome]:
     for sub in submissions:
         if found := problems(sub):
             raise InvalidSubmission(f"{sub.submission_key}: {'; '.join(found)}")
-    versions = [catalog.version_id(sub.definition) for sub in submissions]
+    version_ids = {sub.definition.key: catalog.version_id(sub.definition) for sub in submissions}
+    versions = [version_ids[sub.definition.key] for sub in submissions]
     entries = [rollup.Entry(s.definition, v, s.agency_id, s.service_id, s.submitted_at, s.answers)
                for s, v in zip(submissions, versions, strict=True)]  # fmt: skip
     # Everything computed before the first write: on SQLite the write lock is held from the INSERT on.
-    totals = rollup.accumulate(entries)
-    rows = [_row(s, v) for s, v in zip(submissions, versions, strict=True)]
-    ids = dict(session.execute(_insert_responses(session.get_bind().dialect.name), rows).all())
+    pending = rollup.accumulate(entries) if totals is None else None  # else summed up by the caller
+    rows = [(v, s.agency_id, s.counter_id, s.service_id, s.interaction_id, s.channel, s.submitted_at, s.submission_key)
+            for s, v in zip(submissions, versions, strict=True)]  # fmt: skip
+    table = Response.__table__
+    ids = dict(db.insert_rows(session, table, _RESPONSE_COLUMNS, rows, skip_conflicts=True,
+                              returning=("submission_key", "id")))  # fmt: skip
     outcomes = [Outcome.STORED] * len(submissions)
     if len(ids) < len(submissions):
         refused = [key for key in keys if key not in ids]
         seen = set(session.scalars(select(Response.submission_key).where(Response.submission_key.in_(refused))))
         outcomes = [Outcome.STORED if k in ids else Outcome.DUPLICATE if k in seen else Outcome.TOKEN_USED
                     for k in keys]  # fmt: skip
-        totals = rollup.accumulate(e for e, o in zip(entries, outcomes, strict=True) if o is Outcome.STORED)
+        entries = [e for e, o in zip(entries, outcomes, strict=True) if o is Outcome.STORED]
+        pending = rollup.accumulate(entries) if totals is None else None
+    if totals is not None:
+        totals.add(entries)
     stored = [s for s in submissions if s.submission_key in ids]
     used = [{"interaction": s.interaction_id, "at": s.submitted_at} for s in stored if s.interaction_id is not None]
     if used:
         session.execute(_MARK_USED, used)
-    answers = [{"response_id": ids[s.submission_key], "item_code": code, "value": value, "text": None}
-               for s in stored for code, value in s.answers.items()]  # fmt: skip
-    answers += [{"response_id": ids[s.submission_key], "item_code": COMMENT_ITEM, "value": None, "text": s.comment}
-                for s in stored if s.comment]  # fmt: skip
-    if answers:
-        session.execute(Answer.__table__.insert(), answers)  # Core executemany: no ORM bookkeeping per row
-    rollup.write(session, totals)
+    db.insert_rows(session, Answer.__table__, _ANSWER_COLUMNS, _answer_rows(stored, ids))
+    if pending is not None:
+        rollup.write(session, pending)
     return outcomes
+
+
+def _answer_rows(stored: list[Submission], ids: dict[str, int]) -> Iterator[tuple]:
+    for s in stored:
+        response_id = ids[s.submission_key]
+        for code, value in s.answers.items():
+            yield response_id, code, value, None
+        if s.comment:
+            yield response_id, COMMENT_ITEM, None, s.comment
 
 
 def record_response(session: Session, sub: Submission) -> Outcome:

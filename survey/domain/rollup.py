@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import click
@@ -24,12 +23,9 @@ from survey import db
 from survey.domain import catalog
 from survey.models import Answer, AnswerCount, QuestionnaireVersion, Response, ScoreSum
 
-CHUNK = 500  # parameter sets per executemany of an upsert: a rebuild streams in bounded batches
 
-
-@dataclass(frozen=True)
-class Entry:
-    """One response as the rollups see it."""
+class Entry(NamedTuple):
+    """One response as the rollups see it (a tuple: an import makes one per row)."""
 
     definition: Definition
     version_id: int
@@ -39,9 +35,9 @@ class Entry:
     answers: Mapping[str, int]
 
 
-def local_period(moment: datetime) -> date:
-    """The first day of the local calendar month a moment belongs to."""
-    return moment.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date().replace(day=1)
+def local_period(moment: datetime, zone: ZoneInfo | None = None) -> date:
+    """The first day of the local calendar month a moment belongs to (zone: the app's, looked up once)."""
+    return moment.astimezone(zone or ZoneInfo(current_app.config["TIMEZONE"])).date().replace(day=1)
 
 
 def add(session: Session, entries: Iterable[Entry]) -> None:
@@ -49,55 +45,57 @@ def add(session: Session, entries: Iterable[Entry]) -> None:
     write(session, accumulate(entries))
 
 
-def write(session: Session, totals: tuple[Counter, dict]) -> None:
-    """Add totals computed by accumulate() to the rollups."""
-    _write(session, *totals)
+class Totals:
+    """Rollup increments of responses, summed in memory before any write.
 
-
-def _write(session: Session, counts: Counter, scores: dict) -> None:
-    _upsert(session, AnswerCount, {k: {"count": v} for k, v in counts.items()})
-    _upsert(session, ScoreSum, {k: {"n": v[0], "sum_y": v[1], "sum_y2": v[2]} for k, v in scores.items()})
-
-
-def accumulate(entries: Iterable[Entry]) -> tuple[Counter, dict]:
-    """The rollup totals of responses, computed before any write (so locks are held for less time)."""
-    counts: Counter = Counter()
-    scores: dict = defaultdict(lambda: [0, 0.0, 0.0])
-    for e in entries:
-        key = (local_period(e.submitted_at), e.agency_id, e.service_id or 0, e.version_id)
-        for code, value in e.answers.items():
-            item = e.definition.item(code)
-            if item is not None and value in item.scale.values:
-                counts[(*key, code, value)] += 1
-        for scope, y in respondent_scores(e.definition, e.answers).items():
-            total = scores[(*key, scope)]
-            total[0], total[1], total[2] = total[0] + 1, total[1] + y, total[2] + y * y
-    return counts, scores
-
-
-def _upsert(session: Session, model, rows: dict[tuple, dict]) -> None:
-    """Insert rows, or add their numbers to the rows already there; keys in order, so locks are too.
-
-    One statement executed for many parameter sets: it is compiled once per process and cached,
-    where a multi-row VALUES would be compiled again for every new number of rows.
+    Their size is bounded by months × agencies × services × versions × items, not by the number of
+    responses, so an import of any length keeps one Totals and writes it once.
     """
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple, Counter] = defaultdict(Counter)  # group → (item, value) → answers
+        self.scores: dict[tuple, list] = defaultdict(lambda: [0, 0.0, 0.0])  # (*group, scope) → n, Σy, Σy²
+        self._zone = ZoneInfo(current_app.config["TIMEZONE"])
+
+    def add(self, entries: Iterable[Entry]) -> Totals:
+        """Add responses; answers off their questionnaire version (item or scale) are not counted."""
+        zone, counts, scores = self._zone, self.counts, self.scores
+        for e in entries:
+            group = (local_period(e.submitted_at, zone), e.agency_id, e.service_id or 0, e.version_id)
+            answers, valid = e.answers.items(), e.definition.answer_values
+            counts[group].update(answers if valid.issuperset(answers) else [a for a in answers if a in valid])
+            for scope, y in respondent_scores(e.definition, e.answers).items():
+                total = scores[(*group, scope)]
+                total[0], total[1], total[2] = total[0] + 1, total[1] + y, total[2] + y * y
+        return self
+
+    def rows(self) -> tuple[dict[tuple, int], dict[tuple, list]]:
+        """The answer counts and score sums, keyed by their tables' primary keys."""
+        counts = {(*group, *answer): n for group, found in self.counts.items() for answer, n in found.items()}
+        return counts, self.scores
+
+
+def accumulate(entries: Iterable[Entry], into: Totals | None = None) -> Totals:
+    """The rollup totals of responses (added to into, if given), computed before any write."""
+    return (into if into is not None else Totals()).add(entries)
+
+
+def write(session: Session, totals: Totals) -> None:
+    """Add totals computed by accumulate() to the rollups."""
+    counts, scores = totals.rows()
+    _upsert(session, AnswerCount, {k: (v,) for k, v in counts.items()})
+    _upsert(session, ScoreSum, {k: tuple(v) for k, v in scores.items()})
+
+
+def _upsert(session: Session, model, rows: dict[tuple, tuple]) -> None:
+    """Insert rows, or add their numbers to the rows already there; keys in order, so locks are too."""
     if not rows:
         return
-    stmt, keys = _upsert_statement(model, session.get_bind().dialect.name)
-    ordered = [{**dict(zip(keys, k, strict=True)), **rows[k]} for k in sorted(rows)]
-    for start in range(0, len(ordered), CHUNK):
-        session.execute(stmt, ordered[start : start + CHUNK])
-
-
-@cache
-def _upsert_statement(model, dialect: str):
-    """INSERT … ON CONFLICT (key) DO UPDATE SET measure = measure + excluded.measure, and the key columns."""
     table = model.__table__
-    keys = tuple(c.name for c in table.primary_key.columns)
+    keys = [c.name for c in table.primary_key.columns]
     measures = [c.name for c in table.columns if c.name not in keys]
-    stmt = db.insert_dialect(table, dialect)
-    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={m: table.c[m] + stmt.excluded[m] for m in measures})
-    return stmt, keys
+    ordered = ((*k, *rows[k]) for k in sorted(rows))
+    db.insert_rows(session, table, [*keys, *measures], ordered, add_on_conflict=measures)
 
 
 def missing(session: Session) -> bool:
@@ -128,7 +126,7 @@ def rebuild(session: Session, progress=None) -> int:
         .order_by(Response.id)
         .execution_options(yield_per=20_000)
     )
-    _write(session, *accumulate(_entries(rows, definitions, progress)))
+    write(session, accumulate(_entries(rows, definitions, progress)))
     return session.scalar(select(func.count()).select_from(Response))
 
 

@@ -25,14 +25,15 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from survey.domain import responses
+from survey import db
+from survey.domain import responses, rollup
 from survey.domain.reference import ReferenceImportError, RowError, header_problems
 from survey.domain.responses import Submission
 from survey.models import Response
 from survey.transfer import layout
 from survey.transfer.layout import Problems, RowChecker
 
-BATCH = 500  # rows per INSERT … RETURNING; also bounds the dry run's IN list of submission keys
+BATCH = 2000  # rows stored at a time; also bounds the dry run's IN list of submission keys
 READ_CHUNK = 1 << 20
 PROGRESS_EVERY = 100  # lines: redrawing the bar for every row would cost more than reading it
 
@@ -158,7 +159,7 @@ def _csv_rows(text, binary) -> Iterator[tuple[int, list[str], int]]:
     try:
         for fields in reader:
             line, last_line = last_line + 1, reader.line_num  # a quoted field may span several lines
-            yield line, [f.strip() for f in fields], binary.tell()
+            yield line, list(map(str.strip, fields)), binary.tell()
     except (csv.Error, UnicodeDecodeError) as exc:  # e.g. a field beyond the csv module's size limit
         raise UnreadableRow(last_line + 1, f"not readable as CSV ({exc})") from None
 
@@ -203,48 +204,53 @@ def read_header(cells: list[str] | None, item_codes: set[str]) -> list[str]:
     return names
 
 
-def _values(line: int, cells: list[str], names: list[str], exact: bool, problems: Problems) -> dict | None:
-    """A row's cells by column name, or None (reported) when it has the wrong number of fields."""
-    extra = cells[len(names) :]
-    if any(extra) or (exact and len(cells) < len(names)):
-        problems.add(line, "row", f"{len(cells)} fields, expected {len(names)}")
+def _cells(line: int, cells: list[str], checker: RowChecker, exact: bool, problems: Problems) -> list[str] | None:
+    """A row's cells padded for the checker, or None (reported) when it has the wrong number of fields."""
+    width = checker.width
+    if any(cells[width:]) or (exact and len(cells) < width):
+        problems.add(line, "row", f"{len(cells)} fields, expected {width}")
         return None
-    cells = cells + [""] * (len(names) - len(cells))
-    return dict(zip(names, cells, strict=False))
+    return checker.cells(cells[:width])
 
 
 def import_responses(
     session: Session, source: Source, dry_run: bool = False, progress: Callable[[int], None] | None = None
 ) -> ImportResult:
-    """Check every row and write the new ones (the caller commits); any bad row raises ResponseImportError."""
-    problems, rows, imported, batch = Problems(), 0, 0, []
-    try:
-        first = next(source.rows, None)
-        checker = RowChecker(session, source.digest)
-        names = read_header(first[1] if first else None, checker.item_codes)
-        checker.use_columns(names)
-        for line, cells, position in source.rows:
-            values = _values(line, cells, names, source.exact_width, problems) if any(cells) else None
-            record = checker.check(line, values, problems) if values is not None else None
-            if record is not None and not problems.total:
-                rows += 1
-                batch.append(record)
-                if len(batch) >= BATCH:
-                    imported, batch = imported + write_batch(session, batch, dry_run), []
-            if progress and line % PROGRESS_EVERY == 0:
-                progress(position)
-    except UnreadableRow as exc:
-        problems.add(exc.line, "row", exc.reason)
-    if problems.total:
-        raise ResponseImportError(problems.shown, problems.total)
-    imported += write_batch(session, batch, dry_run)
+    """Check every row and write the new ones (the caller commits); any bad row raises ResponseImportError.
+
+    The rollups of every batch are summed in memory and written once, after the last row.
+    """
+    problems, rows, imported, batch, totals = Problems(), 0, 0, [], rollup.Totals()
+    with db.bulk_writes(session):
+        try:
+            first = next(source.rows, None)
+            checker = RowChecker(session, source.digest)
+            checker.use_columns(read_header(first[1] if first else None, checker.item_codes))
+            for line, cells, position in source.rows:
+                padded = _cells(line, cells, checker, source.exact_width, problems) if any(cells) else None
+                record = checker.check(line, padded, problems) if padded is not None else None
+                if record is not None and not problems.total:
+                    rows += 1
+                    batch.append(record)
+                    if len(batch) >= BATCH:
+                        imported, batch = imported + write_batch(session, batch, totals, dry_run), []
+                if progress and line % PROGRESS_EVERY == 0:
+                    progress(position)
+        except UnreadableRow as exc:
+            problems.add(exc.line, "row", exc.reason)
+        if problems.total:
+            raise ResponseImportError(problems.shown, problems.total)
+        imported += write_batch(session, batch, totals, dry_run)
+        if not dry_run:
+            rollup.write(session, totals)
     if progress:
         progress(source.total)
     return ImportResult(str(source.path), rows, imported, dry_run)
 
 
-def write_batch(session: Session, batch: list[Submission], dry_run: bool = False) -> int:
-    """Store the responses not imported before (their keys unseen), with answers and rollups; return how many."""
+def write_batch(session: Session, batch: list[Submission], totals: rollup.Totals, dry_run: bool = False) -> int:
+    """Store the responses not imported before (their keys unseen) with their answers, adding their rollups to
+    totals; return how many."""
     unique = list({s.submission_key: s for s in reversed(batch)}.values())[::-1]  # a key twice: the first row
     if not unique:
         return 0
@@ -252,5 +258,5 @@ def write_batch(session: Session, batch: list[Submission], dry_run: bool = False
         keys = [s.submission_key for s in unique]
         seen = session.scalars(select(Response.submission_key).where(Response.submission_key.in_(keys))).all()
         return len(unique) - len(seen)
-    outcomes = responses.store(session, unique)
+    outcomes = responses.store(session, unique, totals)
     return sum(o is responses.Outcome.STORED for o in outcomes)

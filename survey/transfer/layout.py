@@ -10,13 +10,14 @@ import hashlib
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from questionnaires import Definition, Scale
+from questionnaires import Definition, Item, Scale
 from survey.domain import catalog
 from survey.domain.reference import RowError
 from survey.domain.responses import CONTROL_CHARACTERS, SUBMISSION_KEY, Submission
@@ -80,7 +81,12 @@ def describe_scale(scale: Scale) -> str:
 
 
 class RowChecker:
-    """Turns the values of a row into a Submission, or reports on Problems why it cannot be stored."""
+    """Turns the cells of a row into a Submission, or reports on Problems why it cannot be stored.
+
+    Built once per file: the header's columns become positions, and each questionnaire version's items
+    a plan over the item columns, so that a row costs dictionary lookups. A value's reading on its scale
+    (``scale_value``, the one rule) is remembered per scale for the few texts a column holds.
+    """
 
     def __init__(self, session: Session, digest: str):
         self.agencies = dict(session.execute(select(Agency.code, Agency.id)).all())
@@ -89,29 +95,46 @@ class RowChecker:
         self.counters = {c: (i, a) for c, i, a in session.execute(select(Counter.code, Counter.id, Counter.agency_id))}
         self.catalog = catalog.current()
         self.item_codes = {item.code for d in self.catalog for item in d.items}
-        self.items: list[str] = []
+        self.items: list[tuple[str, int]] = []
+        self._item_cells = lambda cells: ()
+        self.position: dict[str, int] = {}
+        self.width = 0
         self.zone, self.now, self.digest = local_zone(), utcnow(), digest
+        self._definitions: dict[tuple[str, str], Definition] = {}  # (questionnaire, version) as written
+        self._plans: dict[tuple[str, int], list] = {}
 
     def use_columns(self, names: list[str]) -> None:
-        """Read the item columns that the header names, in its order."""
-        self.items = [n for n in names if n in self.item_codes]
+        """Read the item columns that the header names, in its order; a column it lacks reads as blank."""
+        self.items = [(n, i) for i, n in enumerate(names) if n in self.item_codes]
+        positions = [i for _, i in self.items]
+        self._item_cells = itemgetter(*positions) if len(positions) > 1 else lambda cells: [cells[i] for i in positions]
+        self.width = len(names)
+        self.position = {n: i for i, n in enumerate(names)}
+        for name in (*LEADING, COMMENT, KEY):
+            self.position.setdefault(name, self.width)  # the blank cell padded after the last column
 
-    def check(self, line: int, values: dict[str, str], problems: Problems) -> Submission | None:
-        """The row as a Submission, or None when anything is wrong with it (each problem reported)."""
-        before = problems.total
+    def cells(self, cells: list[str]) -> list[str]:
+        """A row's cells padded to the header's width, and the blank cell of absent columns after them."""
+        return cells + [""] * (self.width + 1 - len(cells))
+
+    def check(self, line: int, cells: list[str], problems: Problems) -> Submission | None:
+        """The row (padded by ``cells``) as a Submission, or None when anything is wrong with it (each reported)."""
+        before, at = problems.total, self.position
 
         def fail(column: str, reason: str) -> None:
             problems.add(line, column, reason)
 
-        moment = self._moment(values["submitted_at"], fail)
-        agency_id, service_id, counter_id = self._places(values, fail)
-        definition = self._definition(values["questionnaire"], values["version"], fail)
-        channel = values.get("channel") or DEFAULT_CHANNEL
+        moment = self._moment(cells[at["submitted_at"]], fail)
+        agency_id, service_id, counter_id = self._places(
+            cells[at["agency_code"]], cells[at["service_code"]], cells[at["counter_code"]], fail
+        )
+        definition = self._definition(cells[at["questionnaire"]], cells[at["version"]], fail)
+        channel = cells[at["channel"]] or DEFAULT_CHANNEL
         if not CHANNEL.match(channel):
             fail("channel", f"{channel!r} is not a short lowercase word (a-z, digits and _, at most 32)")
-        answers = self._answers(values, definition, fail) if definition else {}
-        comment = self._comment(values.get(COMMENT, ""), definition, fail) if definition else None
-        key = values.get(KEY, "").removeprefix("'") or submission_key(self.digest, line)  # exports write '-… for '-…
+        answers = self._answers(cells, definition, fail) if definition else {}
+        comment = self._comment(cells[at[COMMENT]], definition, fail) if definition else None
+        key = cells[at[KEY]].removeprefix("'") or submission_key(self.digest, line)  # exports write '-… for '-…
         if not SUBMISSION_KEY.match(key):
             fail(KEY, f"{key!r} is not a submission key (16 to 64 letters, digits, - and _); leave it blank")
         if problems.total > before:
@@ -135,8 +158,7 @@ class RowChecker:
             fail("submitted_at", f"{text} is in the future")
         return moment
 
-    def _places(self, values: dict[str, str], fail) -> tuple[int | None, int | None, int | None]:
-        agency, service, counter = values["agency_code"], values.get("service_code"), values.get("counter_code")
+    def _places(self, agency: str, service: str, counter: str, fail) -> tuple[int | None, int | None, int | None]:
         agency_id = self.agencies.get(agency)
         if not agency:
             fail("agency_code", "is empty")
@@ -153,6 +175,8 @@ class RowChecker:
         return agency_id, service_id, counter_id
 
     def _definition(self, questionnaire: str, version: str, fail) -> Definition | None:
+        if (found := self._definitions.get((questionnaire, version))) is not None:
+            return found
         if not questionnaire:
             fail("questionnaire", "is empty")
         elif self.catalog.get(questionnaire) is None:
@@ -163,24 +187,39 @@ class RowChecker:
             known = ", ".join(str(d.version) for d in self.catalog if d.id == questionnaire)
             fail("version", f"{questionnaire} has no version {version} (versions: {known})")
         else:
+            self._definitions[(questionnaire, version)] = definition
             return definition
         return None
 
-    def _answers(self, values: dict[str, str], definition: Definition, fail) -> dict[str, int]:
+    def _plan(self, definition: Definition) -> list[tuple[str, Item | None, dict]]:
+        """Per item column: its code, the definition's item (None: not one of its items) and the readings of
+        its scale so far."""
+        if (plan := self._plans.get(definition.key)) is None:
+            readings: dict[str, dict] = {}
+            plan = [(code, item, readings.setdefault(item.scale.id, {}) if item else {})
+                    for code, _ in self.items for item in [definition.item(code)]]  # fmt: skip
+            self._plans[definition.key] = plan
+        return plan
+
+    def _answers(self, cells: list[str], definition: Definition, fail) -> dict[str, int]:
         answers, bad = {}, False
-        for code in self.items:
-            text = values[code]
-            item = definition.item(code) if text else None
+        for (code, item, readings), text in zip(self._plan(definition), self._item_cells(cells), strict=True):
             if not text:
                 continue
             if item is None:
                 fail(code, f"not an item of {definition.id} v{definition.version}; leave it blank")
-            elif not WHOLE.match(text) or int(text) not in item.scale.values:
-                fail(code, f"{text} is not a value of the {item.scale.id} scale ({describe_scale(item.scale)})")
-            else:
-                answers[code] = int(text)
+                bad = True
                 continue
-            bad = True
+            value = readings.get(text, _UNREAD)
+            if value is _UNREAD:
+                value = scale_value(item.scale, text)
+                if len(readings) < MAX_READINGS:  # a column of a million different texts is not remembered
+                    readings[text] = value
+            if value is None:
+                fail(code, f"{text} is not a value of the {item.scale.id} scale ({describe_scale(item.scale)})")
+                bad = True
+            else:
+                answers[code] = value
         if not bad and not any(c.code in answers for c in definition.criteria):
             fail("answers", f"no criterion of {definition.id} v{definition.version} is answered; one at least")
         return answers
@@ -195,3 +234,12 @@ class RowChecker:
         elif CONTROL_CHARACTERS.search(text):
             fail(COMMENT, "contains control characters")
         return text
+
+
+_UNREAD = object()
+MAX_READINGS = 64  # remembered texts per scale and file
+
+
+def scale_value(scale: Scale, text: str) -> int | None:
+    """A cell's value on a scale: a whole number among its values, else None."""
+    return int(text) if WHOLE.match(text) and int(text) in scale.values else None

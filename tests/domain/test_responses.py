@@ -84,3 +84,40 @@ def test_store_refuses_a_malformed_key_and_a_key_twice_in_one_call(app, counter)
             responses.store(s, [submission(ward_id(), "short")])
         with pytest.raises(responses.InvalidSubmission, match="twice"):
             responses.store(s, [submission(ward_id(), "k" * 16), submission(ward_id(), "k" * 16)])
+
+
+def test_store_writes_values_exactly_as_core_would(app, counter):
+    """store() inserts plain tuples with the driver's bulk path; the stored values are Core's own."""
+    from sqlalchemy import insert, text
+
+    from survey.models import Response
+
+    moment = datetime(2026, 1, 15, 3, 0, 7, 120, tzinfo=UTC)
+    with app.app_context():
+        s = db.session()
+        assert responses.store(s, [submission(ward_id(), "bulk-key-000000001", submitted_at=moment)])
+        version = catalog.version_id(catalog.current().get("sipas", 1))
+        s.execute(insert(Response), [{"questionnaire_version_id": version, "agency_id": ward_id(), "channel": "qr",
+                                      "submitted_at": moment, "submission_key": "core-key-000000001"}])  # fmt: skip
+        raw = s.execute(text("SELECT submission_key, submitted_at FROM responses ORDER BY id")).all()
+        s.commit()
+    (_, stored), (_, core) = raw
+    assert stored == core
+
+
+def test_store_totals_are_kept_for_the_caller_to_write(app, counter):
+    from sqlalchemy import func
+
+    from survey.domain import rollup
+    from survey.models import AnswerCount
+
+    with app.app_context():
+        s = db.session()
+        totals = rollup.Totals()
+        subs = [submission(ward_id(), f"later-{n:016d}") for n in range(3)]
+        assert responses.store(s, subs[:2], totals) == [responses.Outcome.STORED] * 2
+        assert responses.store(s, subs, totals)[2] is responses.Outcome.STORED  # two duplicates, not counted
+        assert s.scalar(select(func.count()).select_from(AnswerCount)) == 0, "nothing written to the rollups yet"
+        rollup.write(s, totals)
+        s.commit()
+    assert rollup_totals(app)[0] == 3 * 2
