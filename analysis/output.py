@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -52,16 +53,23 @@ def report_notes(table: pd.DataFrame, catalog: Catalog, targets: pd.DataFrame, p
     return ReportNotes(period, tuple(names), rows, min_n)
 
 
-def _safe_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Apply safe_cell to every text column of a frame (a new frame)."""
-    text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
-    return frame.assign(**{c: frame[c].map(safe_cell, na_action="ignore") for c in text})
+def _csv_texts(column: pd.Series) -> list[str]:
+    """A column as the CSV shows it: two decimals for floats, blanks for missing values, text made safe."""
+    if pd.api.types.is_float_dtype(column.dtype):
+        return ["" if v != v else f"{v:.2f}" for v in column.to_numpy(dtype="float64").tolist()]
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    texts = [str(safe_cell(u)) for u in uniques.tolist()] + [""]  # code -1: a blank
+    return [texts[code] for code in codes.tolist()]
 
 
 def write_csv(table: pd.DataFrame, path) -> None:
     """Write the CSV export: UTF-8 with BOM, csv_columns only, blanks for missing values."""
-    out = _safe_text(table[csv_columns(table)])
-    out.to_csv(path, index=False, encoding="utf-8-sig", float_format="%.2f", na_rep="", lineterminator="\n")
+    columns = csv_columns(table)
+    texts = [_csv_texts(table[c]) for c in columns]
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(zip(*texts, strict=True))
 
 
 def _sheet_columns(table: pd.DataFrame, level: str) -> list[str]:
@@ -83,10 +91,8 @@ def _write_level(
     )
     body = []
     for letter, name in zip(letters, columns, strict=True):
-        values = table[name].to_numpy(dtype=object)
-        if name not in decimal_columns:
-            values = [safe_cell(v) for v in values]
-        body.append(xlsx.cells(letter, values, decimal=name in decimal_columns))
+        decimal = name in decimal_columns
+        body.append(xlsx.cells(letter, table[name], decimal=decimal, convert=None if decimal else safe_cell))
     sheet.add_columns(body)
 
 

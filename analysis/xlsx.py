@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 from xml.sax.saxutils import escape
 
+import pandas as pd
+
 # Style ids, indexes into the cellXfs of STYLES.
 PLAIN, HEADER, DECIMAL, BOLD, WRAPPED = 0, 1, 2, 3, 4
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -88,28 +90,39 @@ def _body(value, style: int) -> str | None:
     return _text(str(value), style)
 
 
-def cells(letter: str, values, style: int = PLAIN, first_row: int = 2, decimal: bool = False) -> list[str]:
+def cells(
+    letter: str, values, style: int = PLAIN, first_row: int = 2, decimal: bool = False, convert=None
+) -> list[str]:
     """The XML of one column's cells, from first_row down ('' where a cell is left out).
 
-    decimal: numbers shown with two decimals (style DECIMAL); text and blanks as in any column.
+    values: a Series, array or list; decimal: numbers shown with two decimals (style DECIMAL), text
+    and blanks as in any column; convert: applied to each value first (once per distinct value).
     """
-    known: dict = {}
-    out = []
-    for row, value in enumerate(values, start=first_row):
-        key = (value.__class__, value)  # 1, 1.0 and True are equal keys, but not the same cell
-        try:
-            body = known[key]
-        except (KeyError, TypeError):
-            if decimal and not _blank(value) and not isinstance(value, str):
-                body = _body(float(value), DECIMAL)
-            else:
-                body = _body(value, style)
-            try:
-                known[key] = body
-            except TypeError:
-                pass
-        out.append("" if body is None else f'<c r="{letter}{row}"{body}')
-    return out
+    if isinstance(values, list | tuple):
+        values = pd.Series(values, dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    uniques = list(uniques)
+    kinds = {u.__class__ for u in uniques}
+    if bool in kinds and len(kinds) > 1:  # True and 1 are one key to factorize, not one cell
+        codes, uniques = range(len(values)), list(values)
+    bodies = [_cell_body(u if convert is None else convert(u), style, decimal) for u in uniques]
+    bodies.append(f"{_style(style)}/>" if style else None)  # code -1: a blank
+    return [
+        "" if (body := bodies[code]) is None else f'<c r="{letter}{row}"{body}'
+        for row, code in enumerate(codes, start=first_row)
+    ]
+
+
+def _cell_body(value, style: int, decimal: bool) -> str | None:
+    if value.__class__ is float and value == value and not math.isinf(value):  # the common case, quickly
+        return (
+            f' s="{DECIMAL if decimal else style}"><v>{value:.16g}</v></c>'
+            if decimal or style
+            else (f"><v>{value:.16g}</v></c>")
+        )
+    if decimal and not _blank(value) and not isinstance(value, str):
+        return _body(float(value), DECIMAL)
+    return _body(value, style)
 
 
 @dataclass
