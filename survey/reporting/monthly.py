@@ -30,8 +30,7 @@ def monthly_report(
     reads a year at once); by default the two months are read here.
     """
     if inputs is None:
-        months = [month, previous_month(month)]
-        inputs = frames.Inputs.read(session, months, current_app.config["TIMEZONE"], questionnaire, by_service, agency)
+        inputs = _month_inputs(session, month, questionnaire, by_service, agency)
     return monthly_table(
         inputs.counts,
         inputs.scores,
@@ -48,14 +47,24 @@ def monthly_report(
     )
 
 
-def write_monthly_report(month: str, out: Path, **filters) -> pd.DataFrame:
+def _month_inputs(session: Session, month: str, questionnaire, by_service: bool, agency) -> frames.Inputs:
+    """Read the month and the one before (for the change), filtered as the report is."""
+    months = [month, previous_month(month)]
+    return frames.Inputs.read(session, months, current_app.config["TIMEZONE"], questionnaire, by_service, agency)
+
+
+def write_monthly_report(
+    month: str, out: Path, *, questionnaire: str | None = None, agency: str | None = None, by_service: bool = False
+) -> pd.DataFrame:
     """Compute the month's report and write satisfaction.csv and satisfaction.xlsx into out."""
     from analysis import output
 
     session = db.session()
-    table = monthly_report(session, month, **filters)
+    inputs = _month_inputs(session, month, questionnaire, by_service, agency)
+    filters = {"questionnaire": questionnaire, "agency": agency, "by_service": by_service}
+    table = monthly_report(session, month, **filters, inputs=inputs)
     out.mkdir(parents=True, exist_ok=True)
     output.write_csv(table, out / "satisfaction.csv")
-    notes = output.report_notes(table, catalog.current(), frames.targets_frame(session), month)
+    notes = output.report_notes(table, catalog.current(), inputs.targets, month)  # the targets read once
     output.write_xlsx(table, out / "satisfaction.xlsx", notes)
     return table
