@@ -152,18 +152,16 @@ def _order(table: pd.DataFrame, block_rank: dict, pools: pd.DataFrame) -> pd.Dat
     rank = table.loc[is_priority].sort_values(["p", "order"], ascending=[False, True], kind="stable")
     within = table["order"].astype("float64").copy()
     within.loc[rank.index] = rank.groupby(KEY, sort=False).cumcount().astype("float64")
-    sort = pd.DataFrame(
-        {
-            "period": table["period"],
-            "q": table["questionnaire"],
-            "pool": [pool_rank[k] for k in zip(table["period"], table["questionnaire"], table["version"], strict=True)],
-            "block": table["agency_code"].map(block_rank),
-            "service": table["service_code"].map(service_rank),
-            "level": table["level"].map({lv: i for i, lv in enumerate(LEVELS)}),
-            "within": within,
-        }
-    )
-    return table.loc[sort.sort_values(list(sort.columns), kind="stable").index].reset_index(drop=True)
+    sort = [
+        pd.factorize(table["period"], sort=True)[0],
+        pd.factorize(table["questionnaire"], sort=True)[0],
+        [pool_rank[k] for k in zip(table["period"], table["questionnaire"], table["version"], strict=True)],
+        table["agency_code"].map(block_rank).to_numpy(dtype="float64"),
+        table["service_code"].map(service_rank).to_numpy(dtype="float64"),
+        table["level"].map({lv: i for i, lv in enumerate(LEVELS)}).to_numpy(dtype="float64"),
+        within.to_numpy(),
+    ]
+    return table.take(np.lexsort(sort[::-1])).reset_index(drop=True)  # stable, the first key first
 
 
 def _block_rank(agencies: pd.DataFrame, agency: str | None, present: set[str]) -> dict:
