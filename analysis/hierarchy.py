@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -56,8 +58,8 @@ def hierarchy_order(agencies: pd.DataFrame, root: str | None = None) -> list[str
 
 def _targets(agencies: pd.DataFrame, codes) -> list[list[str]]:
     """For each agency code, the blocks its rows count in: itself, its ancestors and ALL."""
-    pairs = ancestors(agencies)
-    above = pairs.groupby("agency_code", sort=False)["ancestor_code"].agg(list).to_dict()
+    parents = _parents(agencies)
+    above = {code: _chain(code, parents) for code in parents}  # every chain: a cycle anywhere is an error
     return [[*above.get(code, [code]), ALL] for code in codes]
 
 
@@ -67,25 +69,31 @@ def roll_up(frame: pd.DataFrame, agencies: pd.DataFrame, value_columns: list[str
     Agencies missing from ``agencies`` count only for themselves and ALL. Rows come out sorted by keys.
     """
     keys = [c for c in frame.columns if c not in value_columns]
-    # Work on integer codes: expanding and grouping millions of rows on text keys is several times slower.
+    # Work on integer codes, each key's codes in the order of its values, so that one integer made of
+    # them (ravelled) sorts as the keys do: one single-key groupby instead of grouping and sorting text.
     agency, names = pd.factorize(frame["agency_code"].astype(object), use_na_sentinel=False)
     chains = _targets(agencies, names)
-    block_ids, blocks = pd.factorize(pd.Series([b for chain in chains for b in chain], dtype=object))
+    block_ids, blocks = pd.factorize(pd.Series([b for chain in chains for b in chain], dtype=object), sort=True)
     lengths = np.array([len(chain) for chain in chains], dtype="int64")
     repeat = lengths[agency]
     rows = np.repeat(np.arange(len(frame)), repeat)
     step = np.arange(len(rows)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
     first = np.cumsum(lengths) - lengths
-    factors = {c: pd.factorize(frame[c], use_na_sentinel=False) for c in keys if c != "agency_code"}
-    factors["agency_code"] = (block_ids[np.repeat(first[agency], repeat) + step], blocks)
-    expanded = pd.DataFrame(
-        {
-            **{c: (codes[rows] if c != "agency_code" else codes) for c, (codes, _) in factors.items()},
-            **{v: frame[v].to_numpy()[rows] for v in value_columns},
-        }
-    )
-    summed = expanded.groupby(keys, sort=False)[value_columns].sum().reset_index()
-    decoded = summed.assign(**{c: factors[c][1].take(summed[c].to_numpy()) for c in keys})[list(frame.columns)]
+    factors = {}
+    for c in keys:
+        if c == "agency_code":
+            factors[c] = (block_ids[np.repeat(first[agency], repeat) + step], blocks)
+        else:
+            codes, uniques = pd.factorize(frame[c], sort=True, use_na_sentinel=False)
+            factors[c] = (codes[rows], uniques)
+    dims = [max(len(uniques), 1) for _, uniques in factors.values()]
+    if math.prod(dims) >= 2**62:
+        raise ValueError("roll_up: too many distinct keys to combine into one integer")
+    combined = np.ravel_multi_index([codes for codes, _ in factors.values()], dims)
+    values = pd.DataFrame({v: frame[v].to_numpy()[rows] for v in value_columns})
+    summed = values.groupby(combined, sort=True).sum()
+    parts = np.unravel_index(summed.index.to_numpy(dtype="int64"), dims)
+    decoded = {c: pd.Series(uniques.take(part)) for (c, (_, uniques)), part in zip(factors.items(), parts, strict=True)}
+    out = pd.DataFrame({**decoded, **{v: summed[v].to_numpy() for v in value_columns}})[list(frame.columns)]
     dtypes = {c: frame[c].dtype for c in keys if c != "agency_code"}
-    out = decoded.astype({**dtypes, "agency_code": object})
-    return out.sort_values(keys, kind="stable", ignore_index=True)
+    return out.astype({**dtypes, "agency_code": object})

@@ -67,21 +67,42 @@ def _by_service(frame: pd.DataFrame, by_service: bool) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def _aggregate(frame: pd.DataFrame, keys: list[str], dropna: bool = True, **aggs) -> pd.DataFrame:
+    """As ``frame.groupby(keys, sort=False, dropna=dropna).agg(**aggs).reset_index()``, on one integer key.
+
+    Grouping tens of thousands of rows on up to ten text keys cost more in pandas' machinery than in the
+    sums; here each key is factorised once and the codes folded into one group number per row.
+    """
+    if frame.empty:
+        return frame.groupby(keys, sort=False, dropna=dropna).agg(**aggs).reset_index()
+    if dropna:
+        frame = frame[frame[keys].notna().all(axis=1).to_numpy()]
+    group = np.zeros(len(frame), dtype="int64")
+    for key in keys:
+        codes, uniques = pd.factorize(frame[key], use_na_sentinel=False)
+        group, _ = pd.factorize(group * len(uniques) + codes)  # numbered in order of first appearance
+    first = np.unique(group, return_index=True)[1]
+    out = frame[keys].iloc[first].reset_index(drop=True)
+    for name, (column, how) in aggs.items():
+        out[name] = pd.Series(frame[column].to_numpy()).groupby(group, sort=True).agg(how).to_numpy()
+    return out
+
+
 def _item_rows(counts: pd.DataFrame, items: pd.DataFrame, z: dict) -> pd.DataFrame:
     """Criterion and priority rows: valid answers n, satisfied answers, share and Wilson interval."""
     rows = counts.merge(items, on=["questionnaire", "version", "code", "value"])
     rows = rows.assign(sat=rows["count"].where(rows["satisfied"], 0))
     keys = [*KEY, "level", "code", "element", "order", "label"]
-    rows = rows.groupby(keys, sort=False, dropna=False).agg(n=("count", "sum"), n_satisfied=("sat", "sum"))
-    rows = rows.reset_index().assign(p=lambda f: f["n_satisfied"] / f["n"])
+    rows = _aggregate(rows, keys, dropna=False, n=("count", "sum"), n_satisfied=("sat", "sum"))
+    rows = rows.assign(p=rows["n_satisfied"] / rows["n"])
     low, high = wilson_interval(rows["n_satisfied"], rows["n"], _per_pool(rows, z))
     return rows.assign(low=low, high=high)
 
 
 def _scope_rows(parts: pd.DataFrame, scores: pd.DataFrame, z: dict) -> pd.DataFrame:
     """Element or overall rows (parts carry p, n, cap, scope): mean share, interval at n_eff."""
-    rows = parts.groupby([*KEY, "scope"], sort=False).agg(p=("p", "mean"), cap=("cap", "sum"), fallback=("n", "max"))
-    rows = rows.reset_index().merge(scores, on=[*KEY, "scope"], how="left")
+    rows = _aggregate(parts, [*KEY, "scope"], p=("p", "mean"), cap=("cap", "sum"), fallback=("n", "max"))
+    rows = rows.merge(scores, on=[*KEY, "scope"], how="left")
     n = rows["n"].fillna(rows["fallback"]).astype("int64")  # a scope missing from scores: its largest part
     se = standard_error(n, rows["sum_y"], rows["sum_y2"])
     n_eff = effective_n(rows["p"], se, n, rows["cap"])
@@ -131,18 +152,16 @@ def _order(table: pd.DataFrame, block_rank: dict, pools: pd.DataFrame) -> pd.Dat
     rank = table.loc[is_priority].sort_values(["p", "order"], ascending=[False, True], kind="stable")
     within = table["order"].astype("float64").copy()
     within.loc[rank.index] = rank.groupby(KEY, sort=False).cumcount().astype("float64")
-    sort = pd.DataFrame(
-        {
-            "period": table["period"],
-            "q": table["questionnaire"],
-            "pool": [pool_rank[k] for k in zip(table["period"], table["questionnaire"], table["version"], strict=True)],
-            "block": table["agency_code"].map(block_rank),
-            "service": table["service_code"].map(service_rank),
-            "level": table["level"].map({lv: i for i, lv in enumerate(LEVELS)}),
-            "within": within,
-        }
-    )
-    return table.loc[sort.sort_values(list(sort.columns), kind="stable").index].reset_index(drop=True)
+    sort = [
+        pd.factorize(table["period"], sort=True)[0],
+        pd.factorize(table["questionnaire"], sort=True)[0],
+        [pool_rank[k] for k in zip(table["period"], table["questionnaire"], table["version"], strict=True)],
+        table["agency_code"].map(block_rank).to_numpy(dtype="float64"),
+        table["service_code"].map(service_rank).to_numpy(dtype="float64"),
+        table["level"].map({lv: i for i, lv in enumerate(LEVELS)}).to_numpy(dtype="float64"),
+        within.to_numpy(),
+    ]
+    return table.take(np.lexsort(sort[::-1])).reset_index(drop=True)  # stable, the first key first
 
 
 def _block_rank(agencies: pd.DataFrame, agency: str | None, present: set[str]) -> dict:

@@ -121,15 +121,18 @@ def _rollup_frame(
         *(k.key for k in keys),
         *(m.key for m in measures),
     ]
-    frame = pd.DataFrame([tuple(r) for r in session.execute(stmt)], columns=names)
+    # Core rows, not ORM ones, made into columns first: pandas takes a list of row tuples several times
+    # more slowly, and a month summed over services is some 15,000 rows at every size.
+    rows = session.connection().execute(stmt).all()
+    frame = pd.DataFrame(dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else {}, columns=names)
     codes = codes or Codes.read(session)
     versions, agencies, services = codes.versions, codes.agencies, codes.services
     periods = {p: f"{p.year:04d}-{p.month:02d}" for p in frame["period"].unique()}
     return normalize(
         frame.assign(
             period=frame["period"].map(periods),
-            questionnaire=frame["version_id"].map(lambda i: versions[i][0]),
-            version=frame["version_id"].map(lambda i: versions[i][1]),
+            questionnaire=frame["version_id"].map({i: q for i, (q, _) in versions.items()}),
+            version=frame["version_id"].map({i: v for i, (_, v) in versions.items()}),
             agency_code=frame["agency_id"].map(agencies),
             service_code=frame["service_id"].map(services) if by_service else "",
         )
