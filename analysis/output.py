@@ -6,8 +6,11 @@ import csv
 from dataclasses import dataclass, field
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
-from analysis import xlsx
 from analysis.cells import safe_cell
 from analysis.indices import EXTRA_COLUMNS, LEVELS, csv_columns
 from analysis.targets import targets_in_force
@@ -73,6 +76,11 @@ def write_csv(table: pd.DataFrame, path) -> None:
         writer.writerows(zip(*texts, strict=True))
 
 
+def _cell(value):
+    """Turn a frame value into what a spreadsheet cell holds: None for blanks, text neutralised."""
+    return None if pd.isna(value) else safe_cell(value.item() if hasattr(value, "item") else value)
+
+
 def _sheet_columns(table: pd.DataFrame, level: str) -> list[str]:
     """Columns of one level's sheet: no status on priorities; extras only where they hold a value."""
     columns = [c for c in csv_columns(table) if not (level == "priority" and c.startswith("status_"))]
@@ -81,23 +89,33 @@ def _sheet_columns(table: pd.DataFrame, level: str) -> list[str]:
 
 
 def _write_level(
-    sheet: xlsx.Sheet, table: pd.DataFrame, columns: list[str], frozen: str = FROZEN, decimal_columns=DECIMAL_COLUMNS
+    sheet, table: pd.DataFrame, columns: list[str], frozen: str = FROZEN, decimal_columns=DECIMAL_COLUMNS
 ) -> None:
-    """Write one level's rows to a sheet: bold header, two decimals, frozen panes; text made safe."""
-    sheet.widths = [WIDTHS.get(name, 13) for name in columns]
-    sheet.frozen = frozen
-    letters = [xlsx.column_letter(j) for j in range(1, len(columns) + 1)]
-    sheet.add_columns(
-        [xlsx.cells(c, [name], xlsx.HEADER, first_row=1) for c, name in zip(letters, columns, strict=True)]
-    )
-    body = []
-    for letter, name in zip(letters, columns, strict=True):
-        decimal = name in decimal_columns
-        body.append(xlsx.cells(letter, table[name], decimal=decimal, convert=None if decimal else safe_cell))
-    sheet.add_columns(body)
+    """Write one level's rows to a write-only sheet: bold header, two decimals, frozen panes."""
+    for j, name in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(j)].width = WIDTHS.get(name, 13)
+    sheet.freeze_panes = frozen
+    header = []
+    for name in columns:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+        header.append(cell)
+    sheet.append(header)
+    decimals = [name in decimal_columns for name in columns]
+    for row in table[columns].itertuples(index=False):
+        sheet.append([_decimal(sheet, v) if d else _cell(v) for v, d in zip(row, decimals, strict=True)])
 
 
-def _write_notes(sheet: xlsx.Sheet, notes: ReportNotes) -> None:
+def _decimal(sheet, value) -> WriteOnlyCell | None:
+    """A number shown with two decimals."""
+    if pd.isna(value):
+        return None
+    cell = WriteOnlyCell(sheet, value=float(value))
+    cell.number_format = "0.00"
+    return cell
+
+
+def _write_notes(sheet, notes: ReportNotes) -> None:
     """Say what the figures are (a counter survey, not the official SIPAS), for when, how and against what."""
     lines = [
         ("Kết quả Khảo sát tại quầy — không phải Chỉ số SIPAS chính thức", None),
@@ -116,20 +134,20 @@ def _write_notes(sheet: xlsx.Sheet, notes: ReportNotes) -> None:
         ],
         ("Trạng thái", STATUS_NOTE.format(min_n=notes.min_n)),
     ]
-    sheet.widths = [16, 110]
-    keys, texts = zip(*lines, strict=True)
-    sheet.add_columns(
-        [
-            xlsx.cells("A", [safe_cell(k) for k in keys], xlsx.BOLD, first_row=1),
-            xlsx.cells("B", [safe_cell(t) for t in texts], xlsx.WRAPPED, first_row=1),
-        ]
-    )
+    sheet.column_dimensions["A"].width = 16
+    sheet.column_dimensions["B"].width = 110
+    for key, text in lines:
+        label = WriteOnlyCell(sheet, value=safe_cell(key))
+        label.font = Font(bold=True)
+        body = WriteOnlyCell(sheet, value=safe_cell(text))
+        body.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.append([label, body])
 
 
-def xlsx_workbook(table: pd.DataFrame, notes: ReportNotes | dict) -> xlsx.Book:
-    """Build the XLSX export's workbook (notes, then a sheet per level); more sheets may follow."""
+def xlsx_workbook(table: pd.DataFrame, notes: ReportNotes | dict) -> Workbook:
+    """Build the XLSX export's write-only workbook (notes, then a sheet per level); more sheets may follow."""
     notes = notes if isinstance(notes, ReportNotes) else ReportNotes(**notes)
-    book = xlsx.Book()
+    book = Workbook(write_only=True)
     _write_notes(book.create_sheet(NOTES_SHEET), notes)
     for level in LEVELS:
         rows = table[table["level"] == level]
@@ -137,7 +155,7 @@ def xlsx_workbook(table: pd.DataFrame, notes: ReportNotes | dict) -> xlsx.Book:
     return book
 
 
-def add_frame_sheet(book: xlsx.Book, title: str, frame: pd.DataFrame, frozen: str = FROZEN) -> None:
+def add_frame_sheet(book: Workbook, title: str, frame: pd.DataFrame, frozen: str = FROZEN) -> None:
     """Append a sheet holding a frame as the level sheets are written (float columns with two decimals)."""
     decimals = {c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}
     _write_level(book.create_sheet(title), frame, list(frame.columns), frozen, decimals)
