@@ -41,10 +41,8 @@ def refresh_command(months: tuple[str, ...], everything: bool) -> None:
 def watch_command(niceness: int | None) -> None:
     """Keep the figures fresh until stopped (SIGTERM or Ctrl+C): one check every FIGURES_CHECK_SECONDS."""
     from survey.reporting import snapshot
-    from survey.web.dashboard import draw_ahead
 
     app = current_app._get_current_object()
-    snapshot.before_publish(draw_ahead)  # the charts officials look at, drawn here rather than in a request
     niceness = app.config["FIGURES_NICE"] if niceness is None else niceness
     if niceness:
         os.nice(niceness)  # citizens' requests in the web workers come first

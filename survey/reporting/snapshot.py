@@ -182,15 +182,7 @@ def publish(head: Head) -> None:
         _retire(Head.decode(previous))
 
 
-_before_publish: list = []
-
-
-def before_publish(hook) -> None:
-    """Call hook(session, heads) once new generations are stored, before they are published (heads:
-    month → new Head): the dashboard draws there the charts officials are looking at, at the builder's
-    low priority, so that no request has to draw them when the new figures appear."""
-    if hook not in _before_publish:
-        _before_publish.append(hook)
+BEFORE_PUBLISH = "survey.figures.before_publish"  # app.extensions: hook(session, heads) run by the watcher
 
 
 def _retire(head: Head) -> None:
@@ -247,7 +239,9 @@ def refresh(session: Session, months: list[str] | None = None, *, wait: bool = F
             mark = marks.get(month, f"0:0.000000:{current_epoch}")
             if _due(known.get(month), mark, now):
                 built[month] = build_month(session, month, mark)
-        for hook in _before_publish if built else ():
+        # The watcher's hooks (the dashboard draws there the charts officials are looking at, at the
+        # builder's low priority), once the new generations are stored and before they are published.
+        for hook in current_app.extensions.get(BEFORE_PUBLISH, ()) if built and heartbeat else ():
             try:
                 hook(session, built)
             except Exception:  # the figures are published all the same; what the hook missed is drawn on request

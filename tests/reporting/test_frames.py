@@ -21,7 +21,6 @@ from tests.helpers import send
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
-
 def rollup_rows(session):
     counts = sorted(tuple(r) for r in session.execute(select(AnswerCount.__table__)).all())
     scores = sorted(

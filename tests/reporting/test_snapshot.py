@@ -17,7 +17,6 @@ from survey.transfer.demo import seed_demo
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
-
 def test_slices_equal_the_direct_computation_for_every_block(demo):
     with demo.app_context():
         session = db.session()

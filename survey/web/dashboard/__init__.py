@@ -211,6 +211,9 @@ def chart_url(name: str, fmt: str, sel: Selection, **extra) -> str:
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
+    hooks = app.extensions.setdefault("survey.figures.before_publish", [])  # snapshot.BEFORE_PUBLISH
+    if draw_ahead not in hooks:
+        hooks.append(draw_ahead)  # run by the figures' watcher only
     app.jinja_env.globals["chart_url"] = chart_url
 
 
