@@ -11,7 +11,8 @@ Freshness. ``refresh`` compares each month's data mark (the rollups' totals and 
 changes bump) with its head and rebuilds the months that changed, one process at a time (a lock in
 the store). The background worker (``watch``: ``flask figures watch``, at low priority) runs it
 every FIGURES_CHECK_SECONDS; a month that keeps changing is rebuilt at most every
-FIGURES_MAX_AGE - FIGURES_CHECK_SECONDS - BUILD_ALLOWANCE seconds, so a new response is counted within
+FIGURES_MAX_AGE - FIGURES_CHECK_SECONDS - BUILD_ALLOWANCE - CHARTS_AHEAD_SECONDS seconds (the time to
+build twice and to draw ahead kept out of it), so a new response is counted within
 FIGURES_MAX_AGE (60 s by default). An epoch change (a rename, a move, a target, an import) is rebuilt
 at the next check whatever the age. When no background worker has reported for a while, a request
 checks the months it needs itself, at most once per FIGURES_CHECK_SECONDS across all workers (so
@@ -54,7 +55,7 @@ from survey.reporting.monthly import monthly_report
 
 TREND_MONTHS = 12
 KEPT_MONTHS = TREND_MONTHS + 1  # the newest months kept fresh ahead of time: a year's trend and the month before
-BUILD_ALLOWANCE = 15  # seconds a month's build may take at city scale, kept out of the staleness bound
+BUILD_ALLOWANCE = 15  # seconds two builds of a month may take at city scale, kept out of the staleness bound
 LOCK = "figures"
 LOCK_SECONDS = 600
 WAIT_SECONDS = 30  # how long a request waits for a month another process is building for the first time
@@ -210,8 +211,17 @@ def _due(head: Head | None, mark: str, now: datetime) -> bool:
     if head.mark.rsplit(":", 1)[-1] != mark.rsplit(":", 1)[-1]:
         return True  # the epoch moved: a rename, a move, a target or an import
     config = current_app.config
-    spacing = config["FIGURES_MAX_AGE"] - config["FIGURES_CHECK_SECONDS"] - BUILD_ALLOWANCE
+    spacing = spacing_seconds(config)
     return (now - head.taken_at).total_seconds() >= max(0, spacing)
+
+
+def spacing_seconds(config) -> float:
+    """How long a month that keeps changing keeps its figures: a response that came just after a build
+    read the data waits for the next build to start (this long, plus a check's interval) and to end
+    (a build, and the drawing ahead), all within FIGURES_MAX_AGE."""
+    return (
+        config["FIGURES_MAX_AGE"] - config["FIGURES_CHECK_SECONDS"] - BUILD_ALLOWANCE - config["CHARTS_AHEAD_SECONDS"]
+    )
 
 
 def refresh(session: Session, months: list[str] | None = None, *, wait: bool = False, heartbeat: bool = False) -> int:
