@@ -30,8 +30,6 @@ DEFAULTS = {
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",  # or "text"
     "API_RATE_LIMIT": "300 per minute",
-    "CACHE_TYPE": "SimpleCache",
-    "CACHE_DEFAULT_TIMEOUT": 3600,
     "REDIS_URL": "",  # set: the shared store (figures, charts, locks) is Redis, else the database
     "FIGURES_MAX_AGE": 60,  # seconds within which a new response reaches the figures (0: every request)
     "FIGURES_CHECK_SECONDS": 10,  # how often the background worker looks for changed months

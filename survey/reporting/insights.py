@@ -1,25 +1,20 @@
-"""What the dashboard shows, assembled from the database and the analysis library, and cached.
-
-The cache key of every piece carries a data version: the number of scored responses in each month
-involved, the targets and the agencies. A new response, an import or an edited target changes it,
-so nothing stale is ever served and nothing needs explicit invalidation.
-"""
+"""What the dashboard shows: a selection's figures sliced from the shared month snapshots
+(survey.reporting.snapshot), or computed directly from the database (the command line's packs and
+the tests that compare the two)."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import pandas as pd
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.hierarchy import ALL, hierarchy_order
 from analysis.periods import parse_month, previous_month
 from survey.domain import catalog
-from survey.extensions import cache
-from survey.models import Agency, ScoreSum, Target
+from survey.models import Agency
 from survey.reporting import frames, snapshot
 from survey.reporting.monthly import monthly_report
 
@@ -76,34 +71,7 @@ def selection(session: Session, args, visible: set[str] | None, root: str | None
     return Selection(month, questionnaire, agency)
 
 
-def data_version(session: Session, sel: Selection) -> str:
-    """A digest of everything the selection's figures depend on."""
-    periods = [pd.Timestamp(f"{m}-01").date() for m in trend_months(sel.month)]
-    totals = session.execute(
-        select(ScoreSum.period, func.sum(ScoreSum.n))
-        .where(ScoreSum.scope == "OVERALL", ScoreSum.period.in_(periods))
-        .group_by(ScoreSum.period)
-        .order_by(ScoreSum.period)
-    ).all()
-    targets = session.execute(
-        select(Target.code, Target.value, Target.period_start, Target.period_end, Target.active).order_by(Target.code)
-    ).all()
-    agencies = session.execute(select(func.count(Agency.id), func.max(Agency.id))).one()
-    text = repr((sel, totals, targets, tuple(agencies)))
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-def cached(kind: str, sel: Selection, version: str, build):
-    """The cached value of one piece for the selection and data version, built when missing."""
-    key = f"{kind}:{sel.month}:{sel.questionnaire}:{sel.agency or 'ALL'}:{version}"
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value)
-    return value
-
-
-def figures(session: Session, sel: Selection) -> dict:
+def direct_figures(session: Session, sel: Selection) -> dict:
     """The month's table for the block and its subtree, the block's 12-month trend and volumes.
 
     The year's rollups, agencies, targets and interactions are read once and serve all three.
@@ -184,7 +152,7 @@ def report_pack(
 
     from analysis import output, reportpack
 
-    figures = figures or cached_figures(session, sel)[0]
+    figures = figures if figures is not None else direct_figures(session, sel)
     notes = output.report_notes(figures["table"], catalog.current(), figures["targets"], sel.month)
     notes = replace(notes, as_of=as_of)
     if fmt == "pdf":
@@ -200,12 +168,6 @@ def report_pack(
             progress=progress,
         )
     return reportpack.build_report_xlsx(figures["table"], figures["trend"], notes, volume=figures["volume"])
-
-
-def cached_figures(session: Session, sel: Selection) -> tuple[dict, str]:
-    """The figures of a selection through the cache, with the data version they were built at."""
-    version = data_version(session, sel)
-    return cached("figures", sel, version, lambda: figures(session, sel)), version
 
 
 def overview(figures: dict, sel: Selection) -> tuple[dict | None, pd.DataFrame, list[str]]:
@@ -254,7 +216,7 @@ _assembled = snapshot.Kept(64)  # the worker's assembled figures, by snapshot ve
 
 
 def shared_figures(session: Session, sel: Selection, found: dict | None = None, *, whole: bool = False) -> dict:
-    """What insights.figures computes, sliced from the month snapshots, with when they were taken.
+    """What direct_figures computes, sliced from the month snapshots, with when they were taken.
 
     whole: the table holds every block of the subtree (report packs); otherwise the focus and the
     blocks its charts compare (pages, charts).

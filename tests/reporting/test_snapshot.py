@@ -24,7 +24,7 @@ def test_slices_equal_the_direct_computation_for_every_block(demo):
         codes = [None, *frames.agencies_frame(session)["code"]]
         for code in codes:
             sel = insights.Selection(month, "sipas", code)
-            direct = insights.figures(session, sel)
+            direct = insights.direct_figures(session, sel)
             shared = insights.shared_figures(session, sel, whole=True)
             for piece in ("table", "trend", "volume"):
                 assert_frame_equal(direct[piece].reset_index(drop=True), shared[piece].reset_index(drop=True))

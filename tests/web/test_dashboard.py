@@ -8,12 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
 
 from survey import db
-from survey.domain import accounts, catalog, responses
-from survey.models import Agency
-from survey.reporting import insights
+from survey.domain import accounts
 from survey.transfer.demo import seed_demo
 from tests.helpers import PASSWORD, login, post_form
 
@@ -138,30 +135,6 @@ def test_every_chart_decodes_in_every_format(demo, chart_formats):
                 assert "Khảo sát tại quầy" in reply.data.decode()
             else:
                 assert reply.data.startswith(b"%PDF")
-
-
-def test_charts_are_cached_and_refreshed_when_the_month_changes(demo):
-    with demo.app_context():
-        s = db.session()
-        sel = insights.Selection(MONTH, "sipas", "P-HK")
-        before = insights.data_version(s, sel)
-        assert insights.data_version(s, sel) == before
-        agency_id = s.scalar(select(Agency.id).where(Agency.code == "P-HK"))
-        responses.record_response(
-            s,
-            responses.Submission(
-                definition=catalog.current().get("sipas"),
-                agency_id=agency_id,
-                channel="paper",
-                submission_key="k-new-response-1",
-                answers={"TC1": 1},
-                submitted_at=datetime(2026, 10, 15, 3, 0, tzinfo=UTC),
-            ),
-        )
-        s.commit()
-        assert insights.data_version(s, sel) != before
-        other_month = insights.Selection("2026-06", "sipas", "P-HK")
-        assert insights.data_version(s, other_month) == insights.data_version(s, other_month)
 
 
 def test_report_pack_pdf_and_xlsx(demo):
