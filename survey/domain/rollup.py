@@ -89,11 +89,20 @@ def _upsert(session: Session, model, rows: dict[tuple, dict]) -> None:
         session.execute(stmt, ordered[start : start + CHUNK])
 
 
+# The columns of the keys accumulate() builds, in its order; a table's primary key may be in another
+# order (answer_counts is keyed in the order a report groups it).
+_KEYS = {
+    AnswerCount: ("period", "agency_id", "service_id", "questionnaire_version_id", "item_code", "value"),
+    ScoreSum: ("period", "agency_id", "service_id", "questionnaire_version_id", "scope"),
+}
+
+
 @cache
 def _upsert_statement(model, dialect: str):
     """INSERT … ON CONFLICT (key) DO UPDATE SET measure = measure + excluded.measure, and the key columns."""
     table = model.__table__
-    keys = tuple(c.name for c in table.primary_key.columns)
+    keys = _KEYS[model]
+    assert set(keys) == {c.name for c in table.primary_key.columns}, f"{table.name}: key columns changed"
     measures = [c.name for c in table.columns if c.name not in keys]
     stmt = db.insert_dialect(table, dialect)
     stmt = stmt.on_conflict_do_update(index_elements=keys, set_={m: table.c[m] + stmt.excluded[m] for m in measures})
