@@ -2,8 +2,8 @@
 
 The exports hold tens of thousands of cells; openpyxl's write-only mode spends about 20 µs on each
 (a cell object, its style, an XML element), which made the workbook most of a monthly report's
-time. Here a sheet's XML is put together as text, column by
-column: strings inline (no shared string table, as openpyxl writes them), numbers with 16 significant
+time. Here a sheet's XML is put together as text, column by column, each distinct value formatted
+once: strings inline (no shared string table, as openpyxl writes them), numbers with 16 significant
 digits, the styles below. Readers (Excel, LibreOffice, openpyxl, pandas) see the same values and
 formats as before.
 """
@@ -118,7 +118,7 @@ def _cell_body(value, style: int, decimal: bool) -> str | None:
         return (
             f' s="{DECIMAL if decimal else style}"><v>{value:.16g}</v></c>'
             if decimal or style
-            else (f"><v>{value:.16g}</v></c>")
+            else f"><v>{value:.16g}</v></c>"
         )
     if decimal and not _blank(value) and not isinstance(value, str):
         return _body(float(value), DECIMAL)
