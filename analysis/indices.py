@@ -183,8 +183,8 @@ def empty_table(status_columns: list[str] = ()) -> pd.DataFrame:
 def _dtypes(table: pd.DataFrame) -> pd.DataFrame:
     floats = ["pct_satisfied", "ci_low", "ci_high", *EXTRA_COLUMNS]
     strings = [c for c in table.columns if c not in (*floats, "n", "n_satisfied")]
-    return table.astype({**dict.fromkeys(strings, object), **dict.fromkeys(floats, "float64")}).astype(
-        {"n": "int64", "n_satisfied": "Int64"}
+    return table.astype(
+        {**dict.fromkeys(strings, object), **dict.fromkeys(floats, "float64"), "n": "int64", "n_satisfied": "Int64"}
     )
 
 

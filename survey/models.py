@@ -192,18 +192,16 @@ class AnswerCount(Base):
     """
 
     __tablename__ = "answer_counts"
-    # A report sums over services: in this order SQL groups without sorting every row. Not covering
-    # ``count``, so adding to a count (every response) leaves it untouched.
-    __table_args__ = (
-        Index("ix_answer_counts_report", "period", "questionnaire_version_id", "agency_id", "item_code", "value"),
-    )
+    # Keyed in the order a report groups the counts (summed over services), and stored in that order
+    # on SQLite (no rowid): the month's sums stream out of the key, with no sort and no second index.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     period: Mapped[date] = mapped_column(Date, primary_key=True)  # first day of the local month
-    agency_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    service_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     questionnaire_version_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_code: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger)
 
 

@@ -87,12 +87,21 @@ def write(session: Session, totals: Totals) -> None:
     _upsert(session, ScoreSum, {k: tuple(v) for k, v in scores.items()})
 
 
+# The columns of the keys Totals builds, in its order; a table's primary key may be in another order
+# (answer_counts is keyed in the order a report groups it).
+_KEYS = {
+    AnswerCount: ("period", "agency_id", "service_id", "questionnaire_version_id", "item_code", "value"),
+    ScoreSum: ("period", "agency_id", "service_id", "questionnaire_version_id", "scope"),
+}
+
+
 def _upsert(session: Session, model, rows: dict[tuple, tuple]) -> None:
     """Insert rows, or add their numbers to the rows already there; keys in order, so locks are too."""
     if not rows:
         return
     table = model.__table__
-    keys = [c.name for c in table.primary_key.columns]
+    keys = list(_KEYS[model])
+    assert set(keys) == {c.name for c in table.primary_key.columns}, f"{table.name}: key columns changed"
     measures = [c.name for c in table.columns if c.name not in keys]
     ordered = ((*k, *rows[k]) for k in sorted(rows))
     db.insert_rows(session, table, [*keys, *measures], ordered, add_on_conflict=measures)
