@@ -185,11 +185,11 @@ def build_report_xlsx(
 ) -> bytes:
     """Write the report pack's workbook: the monthly export's sheets, then trend, volumes and agencies' summary."""
     notes = _notes(notes)
-    book = xlsx_workbook(table, notes)
+    buffer = BytesIO()
+    book = xlsx_workbook(table, notes, buffer)
     add_frame_sheet(book, TREND_SHEET, trend if trend is not None else pd.DataFrame())
     if volume is not None:
         add_frame_sheet(book, VOLUME_SHEET, volume, frozen="B2")
     add_frame_sheet(book, SUMMARY_SHEET, agency_summary(table, list(notes.targets)), frozen="B2")
-    buffer = BytesIO()
-    book.save(buffer)
+    book.close()
     return buffer.getvalue()
