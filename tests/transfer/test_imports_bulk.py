@@ -96,7 +96,7 @@ class Terminal(io.StringIO):
 def test_progress_bar_on_a_terminal(places, runner, tmp_path, monkeypatch):
     screen = Terminal()
     monkeypatch.setattr(progress_module, "terminal", lambda: screen)
-    path = write_csv(tmp_path, mixed_rows(3 * imports.PROGRESS_EVERY))
+    path = write_csv(tmp_path, mixed_rows(3 * BATCH))
     result = import_file(runner, path)
     assert result.exit_code == 0, result.output
     drawn = screen.getvalue()
