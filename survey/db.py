@@ -119,9 +119,10 @@ def bulk_writes(session: Session) -> Iterator[None]:
         connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
-# Bound parameters per multi-row INSERT: fewer, longer statements cost less per row (about a quarter less
-# at 8,000 than at 1,000 on SQLite), within the database's limit (SQLite before 3.32: 999; PostgreSQL: 65,535).
-PARAMETERS_PER_STATEMENT = 8000
+# Rows per statement on SQLite: fewer, longer statements cost less per row, up to a point (2,000 parameters
+# measured as good as any between 999 and 8,000), within its limit of parameters (999 before 3.32).
+PARAMETERS_PER_STATEMENT = 2000
+ROWS_PER_UNNEST = 5000  # PostgreSQL: one array parameter per column, whatever the number of rows
 
 
 def insert_rows(
@@ -136,35 +137,40 @@ def insert_rows(
 ) -> list[tuple]:
     """Insert plain tuples (in the order of columns) by the driver's fastest path, in the session's transaction.
 
-    A plain insert is a COPY on PostgreSQL and multi-row VALUES on SQLite; skip_conflicts (ON CONFLICT DO
-    NOTHING), add_on_conflict (ON CONFLICT (primary key) DO UPDATE SET m = m + excluded.m for these measures)
-    and returning use multi-row VALUES on both. Each value goes through its column's bind processor (e.g.
-    UTCDateTime), so rows are stored exactly as Core would store them, without Core's work per row.
+    skip_conflicts: ON CONFLICT DO NOTHING; add_on_conflict: ON CONFLICT (primary key) DO UPDATE SET
+    m = m + excluded.m for these measures; returning: these columns of the rows inserted. On PostgreSQL a
+    plain insert is a COPY and the others an INSERT … SELECT FROM unnest(one array per column); on SQLite,
+    multi-row VALUES. Each value goes through its column's bind processor (e.g. UTCDateTime), so rows are
+    stored exactly as Core would store them, without Core's work per row.
     """
     connection = session.connection()
-    dialect = connection.dialect
+    dialect, columns = connection.dialect, tuple(columns)
     processors = [(i, p) for i, name in enumerate(columns) if (p := _bind_processor(table.c[name].type, dialect))]
     if processors:
         rows = (_processed(row, processors) for row in rows)
     conflict = "nothing" if skip_conflicts else tuple(add_on_conflict)
-    if dialect.name == "postgresql" and not skip_conflicts and not add_on_conflict and not returning:
+    postgres = dialect.name == "postgresql"
+    if postgres and not conflict and not returning:
         with connection.connection.driver_connection.cursor() as cursor:
-            with cursor.copy(_copy_sql(dialect, table.name, tuple(columns))) as copy:
+            with cursor.copy(_copy_sql(dialect, table.name, columns)) as copy:
                 for row in rows:
                     copy.write_row(row)
         return []
-    per, found, rows = max(1, _parameter_limit(connection) // len(columns)), [], iter(rows)
+    per = ROWS_PER_UNNEST if postgres else max(1, _sqlite_parameters(connection) // len(columns))
+    found, rows = [], iter(rows)
     while chunk := list(islice(rows, per)):
-        sql = _values_sql(dialect, table, tuple(columns), len(chunk), conflict, tuple(returning))
-        result = connection.exec_driver_sql(sql, tuple(chain.from_iterable(chunk)))
+        if postgres:
+            sql = _insert_sql(dialect, table, columns, None, conflict, tuple(returning))
+            result = connection.exec_driver_sql(sql, tuple(map(list, zip(*chunk, strict=True))))
+        else:
+            sql = _insert_sql(dialect, table, columns, len(chunk), conflict, tuple(returning))
+            result = connection.exec_driver_sql(sql, tuple(chain.from_iterable(chunk)))
         if returning:
             found += result.all()
     return found
 
 
-def _parameter_limit(connection) -> int:
-    if connection.dialect.name != "sqlite":
-        return PARAMETERS_PER_STATEMENT
+def _sqlite_parameters(connection) -> int:
     import sqlite3
 
     driver = connection.connection.driver_connection
@@ -190,12 +196,17 @@ def _copy_sql(dialect, table: str, columns: tuple[str, ...]) -> str:
 
 
 @lru_cache(maxsize=256)
-def _values_sql(dialect, table, columns: tuple[str, ...], count: int, conflict, returning: tuple[str, ...]) -> str:
-    """INSERT … VALUES (…), (…) with count rows of positional parameters, and its ON CONFLICT and RETURNING."""
+def _insert_sql(dialect, table, columns: tuple[str, ...], count: int | None, conflict, returning: tuple[str, ...]):
+    """INSERT … VALUES with count rows of positional parameters (None: SELECT FROM unnest of one array per
+    column, PostgreSQL), with its ON CONFLICT and RETURNING."""
     quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
-    group = f"({', '.join([mark] * len(columns))})"
-    sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) VALUES {', '.join([group] * count)}"
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) "
+    if count is None:
+        arrays = ", ".join(f"%s::{table.c[c].type.dialect_impl(dialect).compile(dialect=dialect)}[]" for c in columns)
+        sql += f"SELECT * FROM unnest({arrays})"
+    else:
+        group = f"({', '.join(['?'] * len(columns))})"
+        sql += f"VALUES {', '.join([group] * count)}"
     if conflict == "nothing":
         sql += " ON CONFLICT DO NOTHING"
     elif conflict:

@@ -201,7 +201,8 @@ def store(session: Session, submissions: Sequence[Submission], totals: rollup.To
     used = [{"interaction": s.interaction_id, "at": s.submitted_at} for s in stored if s.interaction_id is not None]
     if used:
         session.execute(_MARK_USED, used)
-    db.insert_rows(session, Answer.__table__, _ANSWER_COLUMNS, _answer_rows(stored, ids))
+    if stored:
+        db.insert_rows(session, Answer.__table__, _ANSWER_COLUMNS, _answer_rows(stored, ids))
     if pending is not None:
         rollup.write(session, pending)
     return outcomes

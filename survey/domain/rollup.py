@@ -1,7 +1,8 @@
 """Monthly rollups (answer_counts, score_sums): what a month's report reads instead of every answer.
 
-Every path that writes responses calls ``add`` in the same transaction, so the rollups can never
-disagree with the responses they summarise; ``rebuild`` recomputes them from the responses.
+Every path that writes responses adds to them in the same transaction (``accumulate`` then ``write``:
+per call of ``store``, or once for a whole import), so the rollups can never disagree with the
+responses they summarise; ``rebuild`` recomputes them from the responses.
 """
 
 from __future__ import annotations
@@ -38,11 +39,6 @@ class Entry(NamedTuple):
 def local_period(moment: datetime, zone: ZoneInfo | None = None) -> date:
     """The first day of the local calendar month a moment belongs to (zone: the app's, looked up once)."""
     return moment.astimezone(zone or ZoneInfo(current_app.config["TIMEZONE"])).date().replace(day=1)
-
-
-def add(session: Session, entries: Iterable[Entry]) -> None:
-    """Add responses to the rollups (the caller's transaction commits them with the responses)."""
-    write(session, accumulate(entries))
 
 
 class Totals:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from operator import itemgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -96,18 +97,15 @@ class RowChecker:
         self.catalog = catalog.current()
         self.item_codes = {item.code for d in self.catalog for item in d.items}
         self.items: list[tuple[str, int]] = []
-        self._item_cells = lambda cells: ()
         self.position: dict[str, int] = {}
         self.width = 0
         self.zone, self.now, self.digest = local_zone(), utcnow(), digest
         self._definitions: dict[tuple[str, str], Definition] = {}  # (questionnaire, version) as written
-        self._plans: dict[tuple[str, int], list] = {}
+        self._plans: dict[tuple[str, int], _Plan] = {}
 
     def use_columns(self, names: list[str]) -> None:
         """Read the item columns that the header names, in its order; a column it lacks reads as blank."""
         self.items = [(n, i) for i, n in enumerate(names) if n in self.item_codes]
-        positions = [i for _, i in self.items]
-        self._item_cells = itemgetter(*positions) if len(positions) > 1 else lambda cells: [cells[i] for i in positions]
         self.width = len(names)
         self.position = {n: i for i, n in enumerate(names)}
         for name in (*LEADING, COMMENT, KEY):
@@ -191,19 +189,28 @@ class RowChecker:
             return definition
         return None
 
-    def _plan(self, definition: Definition) -> list[tuple[str, Item | None, dict]]:
-        """Per item column: its code, the definition's item (None: not one of its items) and the readings of
-        its scale so far."""
+    def _plan(self, definition: Definition) -> _Plan:
         if (plan := self._plans.get(definition.key)) is None:
             readings: dict[str, dict] = {}
-            plan = [(code, item, readings.setdefault(item.scale.id, {}) if item else {})
-                    for code, _ in self.items for item in [definition.item(code)]]  # fmt: skip
+            columns = [(code, i, item, readings.setdefault(item.scale.id, {}) if item else {})
+                       for code, i in self.items for item in [definition.item(code)]]  # fmt: skip
+            plan = _Plan(
+                columns=[(code, item, found) for code, _, item, found in columns],
+                cells=_cells([i for _, i, _, _ in columns]),
+                own=[(code, found) for code, _, item, found in columns if item],
+                own_cells=_cells([i for _, i, item, _ in columns if item]),
+                foreign_cells=_cells([i for _, i, item, _ in columns if item is None]),
+                criteria=frozenset(c.code for c in definition.criteria),
+            )
             self._plans[definition.key] = plan
         return plan
 
     def _answers(self, cells: list[str], definition: Definition, fail) -> dict[str, int]:
+        plan = self._plan(definition)
+        if (answers := _plain_answers(plan, cells)) is not None:
+            return answers
         answers, bad = {}, False
-        for (code, item, readings), text in zip(self._plan(definition), self._item_cells(cells), strict=True):
+        for (code, item, readings), text in zip(plan.columns, plan.cells(cells), strict=True):
             if not text:
                 continue
             if item is None:
@@ -220,7 +227,7 @@ class RowChecker:
                 bad = True
             else:
                 answers[code] = value
-        if not bad and not any(c.code in answers for c in definition.criteria):
+        if not bad and plan.criteria.isdisjoint(answers):
             fail("answers", f"no criterion of {definition.id} v{definition.version} is answered; one at least")
         return answers
 
@@ -238,6 +245,38 @@ class RowChecker:
 
 _UNREAD = object()
 MAX_READINGS = 64  # remembered texts per scale and file
+
+
+class _Plan(NamedTuple):
+    """A questionnaire version's view of a file's item columns."""
+
+    columns: list[tuple[str, Item | None, dict]]  # each item column: code, the version's item (or None), readings
+    cells: Callable[[list[str]], tuple[str, ...]]  # a row's item cells, in the same order
+    own: list[tuple[str, dict]]  # the columns of the version's items: code, readings of its scale so far
+    own_cells: Callable[[list[str]], tuple[str, ...]]
+    foreign_cells: Callable[[list[str]], tuple[str, ...]]  # the columns of other versions' items
+    criteria: frozenset[str]
+
+
+def _cells(positions: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    """The cells at these positions of a row, as a tuple (itemgetter gives a bare value for one position)."""
+    if len(positions) > 1:
+        return itemgetter(*positions)
+    return lambda cells: tuple(cells[i] for i in positions)
+
+
+def _plain_answers(plan: _Plan, cells: list[str]) -> dict[str, int] | None:
+    """A row's answers when each is a value read before and valid, other versions' columns blank and a
+    criterion answered (most rows, in one pass); None when the whole check must judge the row."""
+    if any(plan.foreign_cells(cells)):
+        return None
+    answers = {}
+    for (code, readings), text in zip(plan.own, plan.own_cells(cells), strict=True):
+        if text:
+            if (value := readings.get(text)) is None:
+                return None
+            answers[code] = value
+    return None if plan.criteria.isdisjoint(answers) else answers
 
 
 def scale_value(scale: Scale, text: str) -> int | None:

@@ -96,7 +96,7 @@ class Terminal(io.StringIO):
 def test_progress_bar_on_a_terminal(places, runner, tmp_path, monkeypatch):
     screen = Terminal()
     monkeypatch.setattr(progress_module, "terminal", lambda: screen)
-    path = write_csv(tmp_path, mixed_rows(3 * imports.PROGRESS_EVERY))
+    path = write_csv(tmp_path, mixed_rows(3 * BATCH))
     result = import_file(runner, path)
     assert result.exit_code == 0, result.output
     drawn = screen.getvalue()
@@ -120,3 +120,37 @@ def test_memory_does_not_grow_with_the_number_of_rows(places, runner, tmp_path):
     small = import_peak(runner, write_csv(tmp_path, mixed_rows(2 * BATCH, 10_000), name="small.csv"))
     large = import_peak(runner, write_csv(tmp_path, mixed_rows(12 * BATCH, 20_000), name="large.csv"))
     assert large <= 1.5 * small, (small, large)
+
+
+def test_the_one_pass_reading_never_disagrees_with_the_whole_check(places, monkeypatch):
+    """Random item cells (values, off-scale numbers, words, other versions' items): same answers, same problems."""
+    import random
+
+    from survey import db
+    from survey.transfer import layout
+    from tests.helpers import HEADER
+
+    rng = random.Random(5)
+    texts = ["", "", "", "1", "2", "3", "4", "5", "05", "6", "0", "-1", "x", "4.0", " 3"]
+    with places.app_context():
+        checker = layout.RowChecker(db.session(), "digest")
+        checker.use_columns(HEADER)
+        rows = []
+        for i in range(3_000):
+            row = {**(SIPAS_ROW if i % 2 else QUICK_ROW)}
+            row.update({code: rng.choice(texts) for code, _ in checker.items if rng.random() < 0.6})
+            rows.append(checker.cells([row.get(c, "") for c in HEADER]))
+
+        def judged(plain: bool) -> list:
+            found = []
+            with monkeypatch.context() as patch:
+                if not plain:
+                    patch.setattr(layout, "_plain_answers", lambda plan, cells: None)
+                for line, cells in enumerate(rows, start=2):
+                    problems = layout.Problems()
+                    sub = checker.check(line, cells, problems)
+                    found.append((sub and (sub.answers, sub.definition.key), [str(e) for e in problems.shown]))
+            return found
+
+        assert judged(plain=True) == judged(plain=False)
+        assert judged(plain=True) == judged(plain=False), "and again with every reading remembered"
