@@ -118,6 +118,22 @@ def app_env(database_url: str, port: int | None = None, **extra: str) -> dict[st
     return env
 
 
+# `flask --app wsgi ARGS…` in a child that prints its high-water mark of resident memory (VmHWM, bytes)
+# to standard error after the command ran: `[sys.executable, "-c", FLASK_MEASURED, *args]`.
+FLASK_MEASURED = """
+import sys
+from flask.cli import main
+sys.argv = ["flask", "--app", "wsgi", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exit:
+    if exit.code:
+        raise
+with open("/proc/self/status") as status:
+    print(next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:")), file=sys.stderr)
+"""
+
+
 # One interpreter runs the three commands (each `flask` start-up costs seconds).
 PREPARE = """
 import sys

@@ -41,6 +41,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import _serve  # noqa: E402
 
 from analysis.counting import count_answers  # noqa: E402
 from analysis.periods import month_bounds  # noqa: E402
@@ -259,18 +262,6 @@ def write_rollups(loader, counts, scores, agencies, services, version_id) -> Non
 
 # The child reports its own high-water mark (VmHWM): ru_maxrss would include this big parent's, since
 # Linux carries the pre-exec memory of a forked child into it.
-CHILD = """
-import sys
-from flask.cli import main
-sys.argv = ["flask", "--app", "wsgi", "report", "monthly", "--month", sys.argv[1], "--out", sys.argv[2]]
-try:
-    main()
-except SystemExit as exit:
-    if exit.code:
-        raise
-with open("/proc/self/status") as status:
-    print(next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:")), file=sys.stderr)
-"""
 
 
 def report_in_child(url: str, out: Path) -> tuple[float, int]:
@@ -278,7 +269,7 @@ def report_in_child(url: str, out: Path) -> tuple[float, int]:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, MONTH, str(out)],
+        [sys.executable, "-c", _serve.FLASK_MEASURED, "report", "monthly", "--month", MONTH, "--out", str(out)],
         cwd=ROOT,
         env=env,
         check=True,

@@ -39,8 +39,13 @@ def build(folder: str, months: int, per_month: int):
     url = f"sqlite:///{folder}/bench.sqlite3"
     db.upgrade(url)
     app = create_app(
-        {"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False,
-         "LOG_LEVEL": "WARNING"}
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench",
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": False,
+            "LOG_LEVEL": "WARNING",
+        }
     )
     with app.app_context():
         seed_demo(db.session(), months=months, per_month=per_month, seed=1, now=datetime(2026, 11, 20, tzinfo=UTC))

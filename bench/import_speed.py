@@ -40,20 +40,6 @@ TARGET = 10_000  # rows/s
 DEFAULT_POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
-# A child reporting its own high-water mark of resident memory (VmHWM) after the command ran.
-CHILD = """
-import sys
-from flask.cli import main
-sys.argv = ["flask", "--app", "wsgi", *sys.argv[1:]]
-try:
-    main()
-except SystemExit as exit:
-    if exit.code:
-        raise
-with open("/proc/self/status") as status:
-    print(next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:")), file=sys.stderr)
-"""
-
 
 def write_file(url: str, path: Path, rows: int, seed: int) -> dict[str, int]:
     """Draw rows demo responses over the twelve months before NOW into a CSV file; questionnaires drawn."""
@@ -97,7 +83,7 @@ def flask(url: str, *args: str) -> tuple[float, int, str]:
     """Run one flask command in a fresh process: wall seconds, its peak resident memory, its output."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, *args],
+        [sys.executable, "-c", _serve.FLASK_MEASURED, *args],
         cwd=_serve.ROOT,
         env=_serve.app_env(url, LOG_LEVEL="WARNING"),
         capture_output=True,

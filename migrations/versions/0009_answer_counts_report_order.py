@@ -6,7 +6,7 @@ stream out of the key: no sort of every rollup row, no second index, no lookup p
 count (every response) costs the same as before.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-04
 """
 
