@@ -45,8 +45,11 @@ class Totals:
     """Rollup increments of responses, summed in memory before any write.
 
     Their size is bounded by months × agencies × services × versions × items, not by the number of
-    responses, so an import of any length keeps one Totals and writes it once.
+    responses: an import keeps one Totals and writes it at the end, or whenever it holds more than
+    GROUPS_KEPT groups (a country's month has hundreds of thousands), so memory stays bounded.
     """
+
+    GROUPS_KEPT = 20_000
 
     def __init__(self) -> None:
         self.counts: dict[tuple, Counter] = defaultdict(Counter)  # group → (item, value) → answers
@@ -64,6 +67,10 @@ class Totals:
                 total = scores[(*group, scope)]
                 total[0], total[1], total[2] = total[0] + 1, total[1] + y, total[2] + y * y
         return self
+
+    def full(self) -> bool:
+        """Whether the totals should be written now (and a new Totals started) to bound memory."""
+        return len(self.counts) > self.GROUPS_KEPT
 
     def rows(self) -> tuple[dict[tuple, int], dict[tuple, list]]:
         """The answer counts and score sums, keyed by their tables' primary keys."""

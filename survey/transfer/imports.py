@@ -219,7 +219,8 @@ def import_responses(
 ) -> ImportResult:
     """Check every row and write the new ones (the caller commits); any bad row raises ResponseImportError.
 
-    The rollups of every batch are summed in memory and written once, after the last row.
+    The rollups of every batch are summed in memory and written after the last row (or in parts of a
+    bounded size, for a country's month), in the same transaction.
     """
     problems, rows, imported, batch, totals = Problems(), 0, 0, [], rollup.Totals()
     with db.bulk_writes(session), _collector_paused():
@@ -235,6 +236,9 @@ def import_responses(
                     batch.append(record)
                     if len(batch) >= BATCH:
                         imported, batch = imported + write_batch(session, batch, totals, dry_run), []
+                        if totals.full() and not dry_run:  # a country's month: written in parts, memory bounded
+                            rollup.write(session, totals)
+                            totals = rollup.Totals()
                 if progress and line % PROGRESS_EVERY == 0:
                     progress(position)
         except UnreadableRow as exc:

@@ -9,6 +9,7 @@ import tracemalloc
 import pytest
 
 from survey.commands import progress as progress_module
+from survey.domain import rollup
 from survey.reporting import freshness
 from survey.transfer import imports
 from tests.helpers import QUICK_ROW, SIPAS_ROW, counts, import_file, rollups, write_csv
@@ -40,7 +41,10 @@ def epoch(app) -> str:
         return freshness.epoch()
 
 
-def test_rollups_after_a_large_mixed_import_equal_a_rebuild(places, runner, tmp_path):
+@pytest.mark.parametrize("groups_kept", [None, 2], ids=["written-once", "written-in-parts"])
+def test_rollups_after_a_large_mixed_import_equal_a_rebuild(places, runner, tmp_path, monkeypatch, groups_kept):
+    if groups_kept:  # a country's month: the totals are written whenever they hold more groups than this
+        monkeypatch.setattr(rollup.Totals, "GROUPS_KEPT", groups_kept)
     first = write_csv(tmp_path, mixed_rows(2_000), name="first.csv")
     assert import_file(runner, first).exit_code == 0
     # A second file: rows already stored (an export's keys), new rows, and a key twice across batches.
