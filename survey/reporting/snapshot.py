@@ -225,8 +225,8 @@ def spacing_seconds(config) -> float:
 
 
 def refresh(session: Session, months: list[str] | None = None, *, wait: bool = False, heartbeat: bool = False) -> int:
-    """Rebuild the months (default: the KEPT_MONTHS calendar months ending with the newest month with data,
-    or this month if later: empty months of a trend included) whose data changed; how many were built.
+    """Rebuild the months (default: kept_months, empty months of a trend included) whose data changed;
+    how many were built.
 
     One process at a time: without the lock nothing is done (the holder is building), unless wait.
     """

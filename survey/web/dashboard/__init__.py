@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import time
+from functools import partial
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
@@ -83,7 +84,7 @@ def index():
     found = insights.shared_heads(db.session(), sel)
     scope = current_user.agency.code if current_user.agency else None
     tag = _page_tag(sel, snapshot.version(found), scope)
-    body = _shared(f"page:{tag}", lambda: _render_figures(sel, found, scope).encode())
+    body = _shared(f"page:{tag}", partial(_render_page_bytes, sel, found, scope))
     _note_viewed("page", "html", sel, scope)
     return render_template("dashboard/index.html", sel=sel, figures_html=Markup(body.decode()))
 
@@ -91,6 +92,10 @@ def index():
 def _page_tag(sel: Selection, version: str, scope: str | None) -> str:
     """The key of a selection's figures as a page: snapshot, selection, language and the user's scope."""
     return _chart_tag("page", "html", sel, f"{version}:{scope}")
+
+
+def _render_page_bytes(sel: Selection, found: dict, scope: str | None) -> bytes:
+    return _render_figures(sel, found, scope).encode()
 
 
 def _render_figures(sel: Selection, found: dict, scope: str | None) -> str:
@@ -160,19 +165,19 @@ def _note_viewed(name: str, fmt: str, sel: Selection, scope: str | None = None) 
     key = VIEWED + hashlib.sha256(text.encode()).hexdigest()[:24]
     seconds = current_app.config["CHARTS_AHEAD_VIEWED_SECONDS"]
     now = time.monotonic()
-    _noted = current_app.extensions.setdefault("survey.viewed", {})  # this worker's last notes: spares writes
-    if now - _noted.get(key, -seconds) < seconds / 4:
+    noted = current_app.extensions.setdefault("survey.viewed", {})  # this worker's last notes: spares writes
+    if now - noted.get(key, -seconds) < seconds / 4:
         return  # this worker said so a moment ago: no write for each look
-    if len(_noted) > 4096:
-        _noted.clear()
-    _noted[key] = now
+    if len(noted) > 4096:
+        noted.clear()
+    noted[key] = now
     store.current().put(key, text.encode(), seconds)
 
 
 def draw_ahead(session, built: dict) -> int:
-    """Draw the charts looked at lately from the new generations (built: month → Head, not yet
-    published), newest looks first, within CHARTS_AHEAD_SECONDS: run by the figures' builder
-    (``flask figures watch``, at low priority) so that officials find them drawn. How many were drawn."""
+    """Draw the charts and pages looked at lately from the new generations (built: month → Head, not yet
+    published), within CHARTS_AHEAD_SECONDS: run by the figures' builder (``flask figures watch``, at low
+    priority) so that officials find them drawn. How many were drawn."""
     from flask_babel import force_locale
 
     from survey.reporting import insights, snapshot
@@ -180,6 +185,7 @@ def draw_ahead(session, built: dict) -> int:
     app = current_app._get_current_object()
     shared = store.current()
     deadline = time.monotonic() + app.config["CHARTS_AHEAD_SECONDS"]
+    windows: dict[str, dict] = {}  # a selection's month → the heads of its year: one store read each
     drawn = 0
     for raw in shared.scan(VIEWED).values():
         if time.monotonic() > deadline:
@@ -187,18 +193,20 @@ def draw_ahead(session, built: dict) -> int:
         entry = json.loads(raw)
         agency = None if entry["agency"] == "ALL" else entry["agency"]
         sel = insights.Selection(entry["month"], entry["questionnaire"], agency)
-        months = insights.trend_months(sel.month)
-        if not built.keys() & set(months):
+        if sel.month not in windows:
+            months = insights.trend_months(sel.month)
+            windows[sel.month] = {**snapshot.heads(months), **{m: h for m, h in built.items() if m in months}}
+        found = windows[sel.month]
+        if not built.keys() & found.keys():
             continue
-        found = {**snapshot.heads(months), **{m: h for m, h in built.items() if m in months}}
         with app.test_request_context(), force_locale(entry["locale"]):
             version = snapshot.version(found)
             if entry["name"] == "page":
                 key = f"page:{_page_tag(sel, version, entry['scope'])}"
-                draw = lambda: _render_figures(sel, found, entry["scope"]).encode()  # noqa: B023, E731
+                draw = partial(_render_page_bytes, sel, found, entry["scope"])
             else:
                 key = f"chart:{_chart_tag(entry['name'], entry['fmt'], sel, version)}"
-                draw = lambda: _render_chart(entry["name"], entry["fmt"], sel, found)  # noqa: B023, E731
+                draw = partial(_render_chart, entry["name"], entry["fmt"], sel, found)
             if shared.get(key) is None:
                 _shared(key, draw)
                 drawn += 1
