@@ -111,12 +111,15 @@ class QuestionnaireVersion(Base):
 
 
 class Interaction(Base):
-    """One service event at a counter, carrying the one-time token of its survey link."""
+    """One service event at a counter, carrying the one-time token of its survey link (as a hash only).
+
+    No response points back to it: answering marks it used, in the response's transaction, and that is all.
+    """
 
     __tablename__ = "interactions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the token (signing.token_hash)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"), index=True)
     service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
@@ -125,7 +128,7 @@ class Interaction(Base):
     dossier_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # to the hour, as a response's time
     # Keyed hash of (API key, Idempotency-Key header): a retried request finds its token here.
     idempotency_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
@@ -135,7 +138,8 @@ class Interaction(Base):
 
 
 class Response(Base):
-    """One submitted questionnaire. Holds no IP address, user agent or other personal data."""
+    """One submitted questionnaire. Holds no IP address, user agent or other personal data, and nothing that
+    leads to the interaction, token or dossier it answered: its time is kept to the local hour."""
 
     __tablename__ = "responses"
     __table_args__ = (Index("ix_responses_submitted_at_agency", "submitted_at", "agency_id"),)
@@ -145,8 +149,6 @@ class Response(Base):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
     service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
-    # Unique: a one-time token serves one response, decided by the database under races.
-    interaction_id: Mapped[int | None] = mapped_column(ForeignKey("interactions.id"), unique=True)
     channel: Mapped[str] = mapped_column(String(32))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submission_key: Mapped[str] = mapped_column(String(64), unique=True)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from questionnaires import load_catalog
 from survey import db
-from survey.domain import api_keys
+from survey.domain import api_keys, signing
 from survey.models import (
     Agency,
     Answer,
@@ -97,7 +97,7 @@ def make_interaction(app, *, expires_in=timedelta(days=7), used=False) -> str:
         token = f"tok{s.scalar(select(func.count()).select_from(Interaction))}-abcdefghijklmnop"
         s.add(
             Interaction(
-                token=token,
+                token_hash=signing.token_hash(token),
                 agency_id=s.scalar(select(Agency.id).where(Agency.code == "P-HK")),
                 counter_id=counter.id,
                 expires_at=utcnow() + expires_in,

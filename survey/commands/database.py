@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from survey import db
-from survey.domain import catalog, rollup
+from survey.domain import audit, catalog, rollup
 from survey.models import Response
 from survey.transfer.backup import BackupError, backup, restore
 
@@ -57,6 +57,8 @@ def restore_command(source: Path, yes: bool) -> None:
         click.confirm(f"Replace every row of {shown} with {source}?", abort=True)
     current_app.extensions["survey.db"]["engine"].dispose()
     restore(url, source)
+    audit.command_run(db.session(), "restore", "database", str(source), {})
+    db.session().commit()  # in the restored database's log
     click.echo(f"Database restored from {source} and at the latest migration.")
 
 
@@ -67,5 +69,6 @@ def rebuild_command() -> None:
     total = session.scalar(select(func.count()).select_from(Response))
     with click.progressbar(length=total, label="Reading responses") as bar:
         count = rollup.rebuild(session, progress=bar.update)
+    audit.command_run(session, "rebuild", "rollups", "all", {"responses": count})
     session.commit()
     click.echo(f"Rollups rebuilt from {count:,} responses.")

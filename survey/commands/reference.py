@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 
 from survey import db
 from survey.commands.problems import refuse_file
+from survey.domain import audit
 from survey.domain.reference import COLUMNS, ReferenceImportError, import_csv, read_text
 
 reference_cli = AppGroup("reference", help="Reference data: agencies, services and counters.")
@@ -22,5 +23,7 @@ def import_command(kind: str, file: str) -> None:
         result = import_csv(session, kind, read_text(file))
     except ReferenceImportError as exc:
         refuse_file(session, exc.errors, file)
+    done = {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
+    audit.command_run(session, "import", f"reference:{kind}", str(file), done)
     session.commit()
     click.echo(result.summary())

@@ -12,6 +12,7 @@ from analysis.periods import parse_month
 from survey import db
 from survey.commands.problems import refuse_file
 from survey.commands.progress import progress_bar
+from survey.domain import audit
 from survey.domain.reference import ReferenceImportError
 from survey.models import Agency, Response
 from survey.reporting import freshness
@@ -35,6 +36,8 @@ def import_responses_command(file: Path, dry_run: bool) -> None:
     if dry_run:
         session.rollback()
     else:
+        done = {"rows": result.rows, "imported": result.imported, "sha256": source.digest}
+        audit.command_run(session, "import", "responses", str(file), done)
         session.commit()
         if result.imported:
             freshness.changed()  # responses of any month, at once: the shared figures are taken again

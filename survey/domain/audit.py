@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import json
+import os
 from datetime import date, datetime
 
 from sqlalchemy import event, select
@@ -35,6 +37,21 @@ def snapshot(kind: str, record) -> dict:
             value = getattr(record, name, None)
             values[name] = value.isoformat() if isinstance(value, date | datetime) else value
     return values
+
+
+def cli_actor() -> str:
+    """Who made a change on the command line, as the log names them: ``cli:<operating system user>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name for this uid (a container, for example)
+        return f"cli:uid-{os.getuid()}"
+
+
+def command_run(session: Session, action: str, kind: str, source: str, after: dict) -> AuditEntry:
+    """Log a change made by a command (an import, a restore, a rebuild): from what source (a file's name, its
+    whole path in after) and what it did."""
+    key = os.path.basename(source)[:254] or source[:254]
+    return record(session, cli_actor(), action, kind, key, None, {"source": source, **after})
 
 
 def record(

@@ -9,15 +9,16 @@ import re
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from questionnaires import Definition
 from survey import db
-from survey.domain import catalog, rollup
+from survey.domain import catalog, rollup, signing
 from survey.models import Agency, Answer, Counter, Interaction, Response, utcnow
 
 
@@ -37,7 +38,7 @@ class Submission:
     comment: str | None = None
     counter_id: int | None = None
     service_id: int | None = None
-    interaction_id: int | None = None
+    interaction_id: int | None = None  # marked used when stored; never stored with the response
     submitted_at: datetime = field(default_factory=utcnow)
 
 
@@ -82,12 +83,13 @@ def active_counter(session: Session, code: str) -> Place | None:
 
 
 def interaction_by_token(session: Session, token: str) -> Interaction | None:
+    """The interaction of a one-time token (looked up by its hash: the database keeps no token)."""
     if not TOKEN.fullmatch(token):  # not a token we issue (and PostgreSQL refuses NUL in text)
         return None
     return session.scalar(
         select(Interaction)
         .options(joinedload(Interaction.agency), joinedload(Interaction.counter))
-        .where(Interaction.token == token)
+        .where(Interaction.token_hash == signing.token_hash(token))
     )
 
 
@@ -97,11 +99,20 @@ def is_open(interaction: Interaction, now: datetime | None = None) -> bool:
 
 
 def answered_with(session: Session, interaction: Interaction, submission_key: str | None) -> bool:
-    """Whether the interaction's response was the one sent with this submission key."""
+    """Whether a response was stored with this submission key at the interaction's agency and counter: a
+    retry of the answer that used the token (no response names its interaction, so this is what is known).
+    """
     if not submission_key or not SUBMISSION_KEY.match(submission_key):
         return False
-    found = session.scalar(select(Response.interaction_id).where(Response.submission_key == submission_key))
-    return found == interaction.id
+    found = session.execute(
+        select(Response.agency_id, Response.counter_id).where(Response.submission_key == submission_key)
+    ).first()
+    return found is not None and tuple(found) == (interaction.agency_id, interaction.counter_id)
+
+
+def to_the_hour(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A moment cut to the start of its local hour: the finest time kept of an answer (or a token's use)."""
+    return moment.astimezone(zone).replace(minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
 def questionnaire_for(agency: Agency | Place, counter: Counter | Place | None = None) -> Definition:
@@ -147,13 +158,13 @@ def problems(sub: Submission) -> list[str]:
     return found
 
 
-_RESPONSE_COLUMNS = ("questionnaire_version_id", "agency_id", "counter_id", "service_id", "interaction_id",
-                     "channel", "submitted_at", "submission_key")  # fmt: skip
+_RESPONSE_COLUMNS = ("questionnaire_version_id", "agency_id", "counter_id", "service_id", "channel", "submitted_at",
+                     "submission_key")  # fmt: skip
 _ANSWER_COLUMNS = ("response_id", "item_code", "value", "text")
 
 _MARK_USED = (
     update(Interaction.__table__)
-    .where(Interaction.__table__.c.id == bindparam("interaction"))
+    .where(Interaction.__table__.c.id == bindparam("interaction"), Interaction.__table__.c.used_at.is_(None))
     .values(used_at=bindparam("at"))
 )
 
@@ -163,10 +174,11 @@ def store(session: Session, submissions: Sequence[Submission], totals: rollup.To
 
     Each submission is checked against its questionnaire version (InvalidSubmission otherwise), then
     stored with its answers, its interaction marked used and the rollups updated, all in the caller's
-    transaction. Unique constraints decide, not a read-then-write check: a submission_key seen before is
-    a retry (DUPLICATE), an interaction already answered a spent token (TOKEN_USED). Given totals, the
-    rollup increments of the stored responses are added to them instead, for the caller to write once
-    (rollup.write) before it commits: an import of many batches.
+    transaction. A response keeps its time to the local hour and nothing of its interaction. The database
+    decides, not a read-then-write check: a submission_key seen before is a retry (DUPLICATE, by its
+    unique constraint), an interaction already marked used a spent token (TOKEN_USED: the response is taken
+    back). Given totals, the rollup increments of the stored responses are added to them instead, for the
+    caller to write once (rollup.write) before it commits: an import of many batches.
     """
     if not submissions:
         return []
@@ -176,31 +188,33 @@ def store(session: Session, submissions: Sequence[Submission], totals: rollup.To
     for sub in submissions:
         if found := problems(sub):
             raise InvalidSubmission(f"{sub.submission_key}: {'; '.join(found)}")
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    hours = [to_the_hour(s.submitted_at, zone) for s in submissions]
     version_ids = {sub.definition.key: catalog.version_id(sub.definition) for sub in submissions}
     versions = [version_ids[sub.definition.key] for sub in submissions]
-    entries = [rollup.Entry(s.definition, v, s.agency_id, s.service_id, s.submitted_at, s.answers)
-               for s, v in zip(submissions, versions, strict=True)]  # fmt: skip
+    entries = [rollup.Entry(s.definition, v, s.agency_id, s.service_id, h, s.answers)
+               for s, v, h in zip(submissions, versions, hours, strict=True)]  # fmt: skip
     # Everything computed before the first write: on SQLite the write lock is held from the INSERT on.
     pending = rollup.accumulate(entries) if totals is None else None  # else summed up by the caller
-    rows = [(v, s.agency_id, s.counter_id, s.service_id, s.interaction_id, s.channel, s.submitted_at, s.submission_key)
-            for s, v in zip(submissions, versions, strict=True)]  # fmt: skip
+    rows = [(v, s.agency_id, s.counter_id, s.service_id, s.channel, h, s.submission_key)
+            for s, v, h in zip(submissions, versions, hours, strict=True)]  # fmt: skip
     table = Response.__table__
     ids = dict(db.insert_rows(session, table, _RESPONSE_COLUMNS, rows, skip_conflicts=True,
                               returning=("submission_key", "id")))  # fmt: skip
-    outcomes = [Outcome.STORED] * len(submissions)
+    outcomes = [Outcome.STORED if k in ids else Outcome.DUPLICATE for k in keys]
+    spent = [i for i, (s, h) in enumerate(zip(submissions, hours, strict=True))
+             if s.submission_key in ids and s.interaction_id is not None
+             and session.execute(_MARK_USED, {"interaction": s.interaction_id, "at": h}).rowcount != 1]  # fmt: skip
+    if spent:  # one response per interaction: the token served another one first
+        session.execute(delete(table).where(table.c.id.in_([ids.pop(keys[i]) for i in spent])))
+        for i in spent:
+            outcomes[i] = Outcome.TOKEN_USED
     if len(ids) < len(submissions):
-        refused = [key for key in keys if key not in ids]
-        seen = set(session.scalars(select(Response.submission_key).where(Response.submission_key.in_(refused))))
-        outcomes = [Outcome.STORED if k in ids else Outcome.DUPLICATE if k in seen else Outcome.TOKEN_USED
-                    for k in keys]  # fmt: skip
         entries = [e for e, o in zip(entries, outcomes, strict=True) if o is Outcome.STORED]
         pending = rollup.accumulate(entries) if totals is None else None
     if totals is not None:
         totals.add(entries)
     stored = [s for s in submissions if s.submission_key in ids]
-    used = [{"interaction": s.interaction_id, "at": s.submitted_at} for s in stored if s.interaction_id is not None]
-    if used:
-        session.execute(_MARK_USED, used)
     if stored:
         db.insert_rows(session, Answer.__table__, _ANSWER_COLUMNS, _answer_rows(stored, ids))
     if pending is not None:

@@ -43,6 +43,17 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+def replayable_token(idempotency_hash: str) -> str:
+    """The token of a link asked for with an Idempotency-Key: the same for a retried request, so that the
+    retry is answered with it although the database keeps only the token's hash (128 bits of HMAC)."""
+    return _mac("token", idempotency_hash, 16)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a one-time token: a fast hash is enough, its 128 bits cannot be guessed."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def keyed_hash(purpose: str, value: str) -> str:
     """A hash of an identifier that cannot be reversed or recomputed without the secret key."""
     return _mac(purpose, value, 32)

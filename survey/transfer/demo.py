@@ -278,5 +278,6 @@ def _link_interactions(
 
 
 def _interaction(base: dict, created: datetime, lifetime: timedelta, used_at: datetime | None) -> dict:
-    return {**base, "channel": "counter", "dossier_hash": None, "token": signing.new_token(),
+    token_hash = signing.token_hash(signing.new_token())  # the demo hands out none of these tokens
+    return {**base, "channel": "counter", "dossier_hash": None, "token_hash": token_hash,
             "created_at": created, "expires_at": created + lifetime, "used_at": used_at}  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import stat
 
 from sqlalchemy import create_engine, inspect
@@ -98,21 +99,28 @@ def _upgrade_with_data(url: str) -> None:
         )
         conn.execute(
             text(
-                "INSERT INTO interactions (id, token, agency_id, channel, created_at, expires_at) "
-                "VALUES (1, 'tok', 1, 'counter', '2026-01-01 00:00:00', '2026-01-08 00:00:00')"
+                "INSERT INTO interactions (id, token, agency_id, channel, created_at, expires_at, used_at) VALUES "
+                "(1, 'tok', 1, 'counter', '2026-01-01 00:00:00', '2026-01-08 00:00:00', '2026-01-02 00:17:42.123456')"
             )
         )
         conn.execute(
             text(
                 "INSERT INTO responses (id, questionnaire_version_id, agency_id, interaction_id, channel, "
-                "submitted_at, submission_key) VALUES (1, 1, 1, 1, 'token', '2026-01-02 00:00:00', 'k')"
+                "submitted_at, submission_key) VALUES (1, 1, 1, 1, 'token', '2026-01-02 00:17:42.123456', 'k')"
             )
         )
+        conn.execute(text("INSERT INTO answers (response_id, item_code, value) VALUES (1, 'TC1', 5)"))
     try:
         db.upgrade(url)
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT interaction_id FROM responses")).scalar_one() == 1
-            assert conn.execute(text("SELECT token FROM interactions")).scalar_one() == "tok"
+            # 0010: no link from the response to its interaction, the token kept as a hash, times to the hour
+            columns = {c["name"] for c in inspect(engine).get_columns("responses")}
+            assert "interaction_id" not in columns and "submission_key" in columns
+            hashed, used = conn.execute(text("SELECT token_hash, used_at FROM interactions")).one()
+            assert hashed == hashlib.sha256(b"tok").hexdigest()
+            submitted = conn.execute(text("SELECT submitted_at FROM responses")).scalar_one()
+            assert str(submitted).startswith("2026-01-02 00:00:00") and str(used).startswith("2026-01-02 00:00:00")
+            assert conn.execute(text("SELECT value FROM answers WHERE response_id = 1")).scalar_one() == 5
         assert db.migrations_current(engine)
     finally:
         engine.dispose()

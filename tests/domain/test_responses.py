@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from survey import db
 from survey.domain import catalog, responses
-from survey.models import Agency, Interaction, utcnow
+from survey.models import Agency, Interaction, Response, utcnow
 from tests.helpers import counts, rollup_totals
 
 AT = datetime(2026, 1, 15, 3, 0, tzinfo=UTC)
@@ -41,7 +41,7 @@ def test_store_writes_responses_answers_and_rollups_and_counts_each_key_once(app
 def test_store_marks_the_interaction_used_and_a_spent_token_is_refused(app, counter):
     with app.app_context():
         s = db.session()
-        interaction = Interaction(agency_id=ward_id(), channel="counter", token="t" * 20, created_at=utcnow(),
+        interaction = Interaction(agency_id=ward_id(), channel="counter", token_hash="t" * 64, created_at=utcnow(),
                                   expires_at=utcnow().replace(year=2099))  # fmt: skip
         s.add(interaction)
         s.flush()
@@ -54,6 +54,31 @@ def test_store_marks_the_interaction_used_and_a_spent_token_is_refused(app, coun
         assert spent == [responses.Outcome.TOKEN_USED]
         s.rollback()
     assert counts(app)["responses"] == 1
+
+
+def test_a_batch_with_a_spent_token_keeps_the_others_and_takes_back_only_that_response(app, counter):
+    with app.app_context():
+        s = db.session()
+        interaction = Interaction(agency_id=ward_id(), channel="counter", token_hash="u" * 64, created_at=utcnow(),
+                                  expires_at=utcnow().replace(year=2099), used_at=utcnow())  # fmt: skip
+        s.add(interaction)
+        s.flush()
+        batch = [submission(ward_id(), "key-c" * 4), submission(ward_id(), "key-d" * 4, interaction_id=interaction.id)]
+        assert responses.store(s, batch) == [responses.Outcome.STORED, responses.Outcome.TOKEN_USED]
+        s.commit()
+    assert counts(app)["responses"] == 1
+    assert counts(app)["answers"] == 3
+    assert rollup_totals(app)[0] == 2  # the answers of the response taken back are not counted
+
+
+def test_a_response_keeps_its_local_hour_only(app, counter):
+    with app.app_context():
+        s = db.session()
+        at = datetime(2026, 1, 31, 16, 59, 58, 123456, tzinfo=UTC)  # 23:59:58 on the 31st in Hà Nội
+        assert responses.store(s, [submission(ward_id(), "key-e" * 4, submitted_at=at)]) == [responses.Outcome.STORED]
+        s.commit()
+        stored = s.scalar(select(Response.submitted_at))
+    assert stored == datetime(2026, 1, 31, 16, 0, tzinfo=UTC)  # 23:00 local, still January
 
 
 @pytest.mark.parametrize(
@@ -98,7 +123,8 @@ def test_store_writes_values_exactly_as_core_would(app, counter):
         assert responses.store(s, [submission(ward_id(), "bulk-key-000000001", submitted_at=moment)])
         version = catalog.version_id(catalog.current().get("sipas", 1))
         s.execute(insert(Response), [{"questionnaire_version_id": version, "agency_id": ward_id(), "channel": "qr",
-                                      "submitted_at": moment, "submission_key": "core-key-000000001"}])  # fmt: skip
+                                      "submitted_at": moment.replace(second=0, microsecond=0),
+                                      "submission_key": "core-key-000000001"}])  # fmt: skip
         raw = s.execute(text("SELECT submission_key, submitted_at FROM responses ORDER BY id")).all()
         s.commit()
     (_, stored), (_, core) = raw

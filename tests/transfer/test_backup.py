@@ -12,7 +12,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
 
 from survey import db
-from survey.models import AnswerCount, Response, ScoreSum
+from survey.domain import audit
+from survey.models import AnswerCount, AuditEntry, Response, ScoreSum
 from survey.transfer.demo import seed_demo
 from tests.helpers import IN_CI
 
@@ -64,6 +65,8 @@ def test_backup_then_restore_brings_everything_back(seeded, runner, tmp_path):
     assert counts(seeded) == before
     with seeded.app_context():
         assert db.migrations_current(db.engine())
+        logged = db.session().scalars(select(AuditEntry).where(AuditEntry.action == "restore")).all()
+        assert [(e.actor, e.kind, e.key) for e in logged] == [(audit.cli_actor(), "database", out.name)]
     health = seeded.test_client().get("/api/v1/health")
     assert health.status_code == 200, health.json
     assert health.json["checks"] == {"database": "ok", "migrations": "current"}

@@ -113,9 +113,9 @@ def test_month_boundaries_are_local(places, runner, tmp_path):
     assert import_file(runner, write_csv(tmp_path, rows)).exit_code == 0
     result, out = export(runner, tmp_path, "2026-01")
     assert result.exit_code == 0, result.output
-    assert [r["submitted_at"] for r in read_csv(out)] == ["2026-01-31T23:30:00+07:00"]
+    assert [r["submitted_at"] for r in read_csv(out)] == ["2026-01-31T23:00:00+07:00"]  # to the hour
     result, out = export(runner, tmp_path, "2026-02")
-    assert [r["submitted_at"] for r in read_csv(out)] == ["2026-02-01T00:30:00+07:00"]
+    assert [r["submitted_at"] for r in read_csv(out)] == ["2026-02-01T00:00:00+07:00"]
 
 
 def test_agency_subtree_and_questionnaire(places, runner, tmp_path):

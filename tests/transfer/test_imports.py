@@ -15,7 +15,7 @@ from tests.helpers import HEADER, ITEMS, QUICK_ROW, SIPAS_ROW, counts, csv_text,
 EXPECTED = [
     ("2026-01-15T02:00:00+00:00", "P-HK", "KS", "HK-01", "sipas", 1, "paper",
      (("BG_AGE", 2), ("CC1", 2), ("TC1", 5), ("TC3", 4), ("UT1", 3)), "Rất tốt, cảm ơn"),
-    ("2026-01-16T07:45:00+00:00", "P-BD", None, None, "quay-nhanh", 1, "kiosk", (("QN_CC", 5), ("QN_TC", 3)), None),
+    ("2026-01-16T07:00:00+00:00", "P-BD", None, None, "quay-nhanh", 1, "kiosk", (("QN_CC", 5), ("QN_TC", 3)), None),
 ]  # fmt: skip
 
 
@@ -50,12 +50,12 @@ def test_xlsx(places, runner, tmp_path):
     assert stored(places) == EXPECTED
 
 
-@pytest.mark.parametrize("text, utc", [
-    ("2026-01-31T23:30", "2026-01-31T16:30:00+00:00"),  # naive: Hà Nội time
-    ("2026-01-31 23:30:15", "2026-01-31T16:30:15+00:00"),
-    ("2026-01-31T23:30:00+00:00", "2026-01-31T23:30:00+00:00"),
-    ("2026-01-31T23:30Z", "2026-01-31T23:30:00+00:00"),
-    ("2026-02-01T00:10+07:00", "2026-01-31T17:10:00+00:00"),
+@pytest.mark.parametrize("text, utc", [  # stored to the local hour
+    ("2026-01-31T23:30", "2026-01-31T16:00:00+00:00"),  # naive: Hà Nội time
+    ("2026-01-31 23:30:15", "2026-01-31T16:00:00+00:00"),
+    ("2026-01-31T23:30:00+00:00", "2026-01-31T23:00:00+00:00"),
+    ("2026-01-31T23:30Z", "2026-01-31T23:00:00+00:00"),
+    ("2026-02-01T00:10+07:00", "2026-01-31T17:00:00+00:00"),
     ("2026-01-31T20:00-05:00", "2026-02-01T01:00:00+00:00"),
 ])  # fmt: skip
 def test_times_are_local_unless_they_have_an_offset(places, runner, tmp_path, text, utc):

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from survey.domain import audit, catalog
-from survey.models import Agency, Counter, Service, Target, User
+from survey.models import Agency, Counter, Response, Service, Target, User
 from survey.web.admin import forms
 
 
@@ -54,6 +54,14 @@ class Kind:
     global_only: bool = False  # only administrators of every agency may change these
     scope_of: Callable[[object], str | None] = field(default=lambda record: None)
     title: object = ""
+
+
+def responses_per_version(session: Session, scope: Scope) -> dict[int, int]:
+    """How many responses each questionnaire version holds, counted in the agencies of the scope only."""
+    stmt = select(Response.questionnaire_version_id, func.count()).group_by(Response.questionnaire_version_id)
+    if not scope.is_global:
+        stmt = stmt.join(Agency, Agency.id == Response.agency_id).where(Agency.code.in_(sorted(scope.agencies)))
+    return dict(session.execute(stmt).all())
 
 
 def _agency(session: Session, code: str | None) -> Agency | None:

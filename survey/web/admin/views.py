@@ -10,12 +10,12 @@ import io
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from survey import db
 from survey.domain import audit, catalog
-from survey.models import Agency, QuestionnaireVersion, Response
+from survey.models import Agency, QuestionnaireVersion
 from survey.web.access import roles_required, visible_agencies
 from survey.web.admin import records
 from survey.web.forms import ActionForm
@@ -153,11 +153,8 @@ def deactivate(name: str, key: str):
 @bp.get("/questionnaires")
 @roles_required("admin")
 def questionnaires():
-    counts = dict(
-        db.session()
-        .execute(select(Response.questionnaire_version_id, func.count()).group_by(Response.questionnaire_version_id))
-        .all()
-    )
+    sc = scope()
+    counts = records.responses_per_version(db.session(), sc)
     versions = (
         db.session()
         .scalars(
@@ -166,7 +163,7 @@ def questionnaires():
         .all()
     )
     rows = [(v, counts.get(v.id, 0), catalog.current().get(v.questionnaire, v.version)) for v in versions]
-    return render_template("admin/questionnaires.html", rows=rows)
+    return render_template("admin/questionnaires.html", rows=rows, scoped=not sc.is_global)
 
 
 @bp.get("/audit")

@@ -126,15 +126,17 @@ def interaction_request(session: Session) -> dict:
         "counter_id": counter.id,
         "service_id": _service_id(session, body.get("service_code")),
         "channel": body.get("channel", "counter"),
-        # Hashed with the event, so that a dossier gets one link per event; never stored in clear.
-        "dossier_hash": signing.keyed_hash("dossier", f"{event}:{dossier}") if dossier is not None else None,
+        # Hashed with the agency and the event, so that a dossier gets one link per event at an agency, and a
+        # key of one agency learns nothing of another's dossiers; never stored in clear.
+        "dossier_hash": (
+            signing.keyed_hash("dossier", f"{counter.agency_id}:{event}:{dossier}") if dossier is not None else None
+        ),
         "idempotency_hash": idempotency_hash,
     }
 
 
-def link(interaction: Interaction) -> dict:
+def link(interaction: Interaction, token: str) -> dict:
     """The body of a created interaction: token, links and expiry (ISO 8601 UTC)."""
-    token = interaction.token
     return {
         "token": token,
         "url": signing.external_url("citizen.token_form", token=token),
@@ -148,7 +150,7 @@ def create_interaction():
     session = db.session()
     issue = interaction_request(session)
     lifetime = timedelta(days=current_app.config["TOKEN_LIFETIME_DAYS"])
-    outcome, interaction = issue_interaction(session, issue, lifetime)
+    outcome, interaction, token = issue_interaction(session, issue, lifetime)
     if outcome is Issued.DOSSIER_TAKEN:
         session.rollback()
         raise ApiError(409, "This dossier already has a survey link for this event.")
@@ -156,7 +158,7 @@ def create_interaction():
         session.rollback()
         raise ApiError(422, "This Idempotency-Key was already used with a different request.")
     session.commit()
-    return link(interaction), 201, {"Idempotent-Replayed": "true"} if outcome is Issued.REPLAYED else {}
+    return link(interaction, token), 201, {"Idempotent-Replayed": "true"} if outcome is Issued.REPLAYED else {}
 
 
 def satisfaction_query(session: Session) -> tuple[str, str | None, str]:

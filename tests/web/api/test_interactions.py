@@ -119,15 +119,15 @@ def test_dossier_code_is_never_stored_in_clear(app, client, key):
     assert create(client, key, {"counter_code": "HK-01", "dossier_code": DOSSIER}).status_code == 201
     engine = app.extensions["survey.db"]["engine"]
     columns = [c["name"] for c in inspect(engine).get_columns("interactions") if isinstance(c["type"], String | Text)]
-    assert "dossier_hash" in columns and "token" in columns
+    assert "dossier_hash" in columns and "token_hash" in columns
     with engine.connect() as conn:
         for column in columns:
             values = conn.execute(text(f"SELECT {column} FROM interactions")).scalars().all()
             assert all(DOSSIER not in (v or "") for v in values), column
             assert all("H26-241123" not in (v or "") for v in values), column
-        stored = conn.execute(text("SELECT dossier_hash FROM interactions")).scalar_one()
+        stored, agency_id = conn.execute(text("SELECT dossier_hash, agency_id FROM interactions")).one()
     with app.app_context():
-        assert stored == signing.keyed_hash("dossier", f"result:{DOSSIER}")
+        assert stored == signing.keyed_hash("dossier", f"{agency_id}:result:{DOSSIER}")
 
 
 def test_scoped_key_issues_links_only_inside_its_subtree(app, client, counter):
