@@ -30,6 +30,7 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "PROXY_COUNT": 0,  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
+    "TRUSTED_PROXIES": "127.0.0.1,::1",  # the peers (IPs, CIDR networks) those headers are taken from
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",  # or "text"
     "API_RATE_LIMIT": "300 per minute",
@@ -58,6 +59,7 @@ ENVIRONMENT = (
     "RATELIMIT_PER_WORKER",
     "REDIS_URL",
     "PROXY_COUNT",
+    "TRUSTED_PROXIES",
     "LOG_LEVEL",
     "LOG_FORMAT",
 )

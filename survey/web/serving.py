@@ -2,7 +2,8 @@
 
 - Behind a reverse proxy (``PROXY_COUNT`` proxies), the client's scheme, host and address come from
   the proxy's X-Forwarded-* headers (Werkzeug's ProxyFix), so rate limits key on the real client and
-  ``request.is_secure`` knows about HTTPS.
+  ``request.is_secure`` knows about HTTPS; but only on requests whose direct peer is one of
+  ``TRUSTED_PROXIES``: anyone else reaching the server is taken as it arrived, its headers ignored.
 - Responses are compressed (Flask-Compress: brotli, else gzip). Error responses are not, so a page
   reflecting what was sent never shares a compressed stream with a secret.
 - Static files are addressed by their content: ``asset_url('staff.css')`` adds the file's hash, and such
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import mimetypes
 from functools import cache
 from pathlib import Path
@@ -107,10 +109,43 @@ def static_file(filename: str):
     return response.make_conditional(request)
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(setting: str | list | tuple) -> tuple[Network, ...]:
+    """The networks of TRUSTED_PROXIES: comma-separated addresses or CIDR networks (a list in tests)."""
+    items = setting.split(",") if isinstance(setting, str) else setting
+    try:
+        return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items if item.strip())
+    except ValueError as exc:
+        raise ValueError(f"TRUSTED_PROXIES: {exc}") from None
+
+
+class TrustedProxyFix:
+    """ProxyFix for requests from the trusted proxies only; any other peer's X-Forwarded-* are ignored."""
+
+    def __init__(self, app, networks: tuple[Network, ...], count: int):
+        self.app, self.networks = app, networks
+        self.fixed = ProxyFix(app, x_for=count, x_proto=count, x_host=count, x_port=count)
+
+    def trusts(self, peer: str) -> bool:
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return False  # no address (a Unix socket) or a malformed one: nothing to trust
+        address = getattr(address, "ipv4_mapped", None) or address  # ::ffff:10.0.0.1 is 10.0.0.1
+        return any(address in network for network in self.networks)
+
+    def __call__(self, environ, start_response):
+        app = self.fixed if self.trusts(environ.get("REMOTE_ADDR", "")) else self.app
+        return app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     count = int(app.config.get("PROXY_COUNT") or 0)
     if count > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
+        networks = trusted_networks(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, networks, count)
     if app.config["BASE_URL"].startswith("https://"):  # cookies travel over HTTPS only
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
