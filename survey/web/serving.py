@@ -10,6 +10,11 @@
   a URL is cached for a year; a changed file gets a new URL. The citizen page inlines its small style
   sheet instead (one request on a slow phone), and the Content-Security-Policy allows exactly that
   sheet by its hash, and no script at all.
+- Staff pages (dashboard, administration, counter, sign-in, API) are never stored by a browser or a
+  proxy (``Cache-Control: no-store``): an official's figures, exports and keys do not stay on a shared
+  computer after logging out. A view that chose its own caching keeps it (the dashboard's charts are
+  ``private, no-cache`` with an ETag, answered 304 while unchanged); citizen pages and static files
+  set their own.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import safe_join
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
+OWN_CACHING = ("citizen", "static")  # blueprints and endpoints that set their own Cache-Control
 INLINE_STYLES = ("citizen.css",)  # style sheets inlined in a page's <style>, allowed by their hash
 YEAR = 365 * 86400
 COMPRESSED_TYPES = [
@@ -94,6 +100,15 @@ def security_headers(response):
     return response
 
 
+def staff_no_store(response):
+    """Mark every response but citizen pages' and static files' no-store, unless its view chose otherwise."""
+    owner = request.blueprints[-1] if request.blueprints else request.endpoint
+    # send_file adds a bare no-cache to every download (exports, packs): that is no choice of ours.
+    if owner not in OWN_CACHING and response.headers.get("Cache-Control", "no-cache") == "no-cache":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def static_file(filename: str):
     """A static file, served from memory: cached for a year under its fingerprint, revalidated otherwise."""
     path = safe_join(str(STATIC), filename)
@@ -154,4 +169,5 @@ def init_app(app: Flask) -> None:
     compress.init_app(app)
     app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=static_file)
     app.after_request(security_headers)
+    app.after_request(staff_no_store)
     app.jinja_env.globals.update(asset_url=asset_url, inline_style=inline_style)
