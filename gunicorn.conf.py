@@ -8,11 +8,16 @@ Every setting can be changed through the environment without editing this file:
   that accepted it, so many single-threaded workers share the connections out more evenly than a few
   threaded ones (measured by bench/submit.py: p99 latency about half); slow phones are buffered by
   the reverse proxy, so a request never waits on one.
-- ``FORWARDED_ALLOW_IPS`` (default ``127.0.0.1``): the proxies whose X-Forwarded-* headers are trusted.
+- ``FORWARDED_ALLOW_IPS`` (default ``127.0.0.1``): the proxies whose X-Forwarded-* headers gunicorn trusts
+  (the app trusts those of ``TRUSTED_PROXIES``, survey.web.serving).
 - ``GUNICORN_TIMEOUT`` (default 30 s): a worker silent for longer is killed and replaced.
 - ``WORKER_NICE`` (default 0): how much each worker lowers its CPU priority. The staff's instance
   (dashboard, API, admin: the reverse proxy sends those paths there) runs with 10, so that officials'
   pages and charts only take the CPU that citizens' requests, in an instance of their own, leave.
+
+Several workers must share the rate limits: the server refuses to start while they would count in
+each worker's memory (set ``REDIS_URL`` or ``RATELIMIT_STORAGE_URI``), unless
+``RATELIMIT_PER_WORKER=accept`` says that this is wanted (development and benchmarks only).
 
 The application itself logs one JSON line per request (``survey.logs``); gunicorn's own access log is
 off so that no client address is written anywhere.
@@ -46,6 +51,18 @@ preload_app = True  # load the app once, then fork: faster start, shared memory
 
 
 control_socket_disable = True  # managed by systemd or another supervisor, not gunicornc
+
+
+def on_starting(server):
+    """Refuse to start when each worker would keep its own rate-limit counters (survey.extensions)."""
+    from survey.extensions import per_worker_limits
+
+    app = server.app.wsgi()  # loaded already (preload_app)
+    apart = per_worker_limits(app, server.cfg.workers)
+    if apart and app.config.get("RATELIMIT_PER_WORKER") != "accept":
+        raise RuntimeError(apart)  # gunicorn prints "Error: ..." and exits with status 1
+    if apart:
+        server.log.warning("Each worker counts the rate limits on its own, as RATELIMIT_PER_WORKER=accept allows")
 
 
 def when_ready(server):

@@ -109,6 +109,9 @@ def app_env(database_url: str, port: int | None = None, **extra: str) -> dict[st
         "DATABASE_URL": database_url,
         "SECRET_KEY": SECRET_KEY,
         "FLASK_RATELIMIT_ENABLED": "false",
+        # Off, so nothing is counted per worker; should a run turn the limits on, each worker counts its
+        # own (as before: figures stay comparable), with a warning rather than a refusal (gunicorn.conf.py).
+        "RATELIMIT_PER_WORKER": "accept",
         "BASE_URL": f"http://127.0.0.1:{port}" if port else "http://127.0.0.1",
         "GUNICORN_LOG_LEVEL": os.environ.get("GUNICORN_LOG_LEVEL", "warning"),
         **extra,

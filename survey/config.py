@@ -19,7 +19,10 @@ DEFAULTS = {
     # A citizen may read the whole form slowly; the token is in the session cookie anyway.
     "WTF_CSRF_TIME_LIMIT": 12 * 3600,
     "CITIZEN_POST_RATE_LIMIT": "30 per minute;300 per hour",
-    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STORAGE_URI": "",  # where the limits count (default: REDIS_URL where set, else memory://)
+    # "accept": a server of several workers may run with memory:// limits, each worker counting on its own
+    # (development and benchmarks only; gunicorn.conf.py refuses to start so otherwise).
+    "RATELIMIT_PER_WORKER": "",
     "RATELIMIT_HEADERS_ENABLED": False,
     "TOKEN_LIFETIME_DAYS": 7,
     "COUNTER_QR_SECONDS": 180,  # how long the counter screen shows a one-time QR code
@@ -27,6 +30,7 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "PROXY_COUNT": 0,  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
+    "TRUSTED_PROXIES": "127.0.0.1,::1",  # the peers (IPs, CIDR networks) those headers are taken from
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",  # or "text"
     "API_RATE_LIMIT": "300 per minute",
@@ -52,8 +56,10 @@ ENVIRONMENT = (
     "SECRET_KEY",
     "BASE_URL",
     "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_PER_WORKER",
     "REDIS_URL",
     "PROXY_COUNT",
+    "TRUSTED_PROXIES",
     "LOG_LEVEL",
     "LOG_FORMAT",
 )
@@ -75,6 +81,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
     app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
+    if not app.config.get("RATELIMIT_STORAGE_URI"):  # with Redis, every worker and server counts together
+        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
 
 
 def _instance_secret(path: Path) -> str:

@@ -17,6 +17,24 @@ login_manager = LoginManager()
 babel = Babel()  # its locale selector is survey.web.i18n's
 
 
+def per_worker_limits(app: Flask, workers: int) -> str | None:
+    """What is wrong when a server of this many workers runs this app's limits, or None when nothing is.
+
+    With memory:// storage each worker counts on its own: eight workers let eight times the attempts
+    through. The server (gunicorn.conf.py) refuses to start so unless RATELIMIT_PER_WORKER=accept.
+    """
+    if workers <= 1 or "limiter" not in getattr(app, "extensions", {}):  # one process, or no limits
+        return None
+    storage = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if not storage.startswith("memory://"):
+        return None
+    return (
+        f"{workers} workers would each count the rate limits on their own (RATELIMIT_STORAGE_URI={storage}): "
+        "set REDIS_URL (or RATELIMIT_STORAGE_URI=redis://host:6379/0) so that they share them, run one "
+        "worker (WEB_CONCURRENCY=1), or set RATELIMIT_PER_WORKER=accept (development and benchmarks only)."
+    )
+
+
 def init_app(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)

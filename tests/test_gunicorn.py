@@ -44,6 +44,7 @@ def test_gunicorn_serves_the_app_with_compression_health_and_json_logs(tmp_path)
         "SECRET_KEY": "gunicorn-test",
         "BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",
+        "RATELIMIT_PER_WORKER": "accept",  # no Redis here: each worker counts its own limits, knowingly
         "BASE_URL": f"http://127.0.0.1:{port}",
     }
     log = (tmp_path / "stderr.log").open("w+")
@@ -80,3 +81,4 @@ def test_gunicorn_serves_the_app_with_compression_health_and_json_logs(tmp_path)
     assert {(r["route"], r["status"]) for r in requests} >= {("/api/v1/health", 200), ("/auth/login", 200)}
     assert all("127.0.0.1" not in json.dumps(r) for r in requests), "no client address in the logs"
     assert any(line.get("logger", "").startswith("gunicorn") for line in lines), "gunicorn logs in JSON too"
+    assert any("RATELIMIT_PER_WORKER=accept" in line.get("message", "") for line in lines), "not silently"

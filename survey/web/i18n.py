@@ -13,6 +13,9 @@ from survey.extensions import babel
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 LANG_COOKIE = "lang"
+# The query parameters pages read: a link to the same page keeps these and nothing else (never url_for's
+# own _method, _external, _scheme or _anchor, which a query string could forge, nor the route's values).
+PAGE_PARAMETERS = ("month", "questionnaire", "agency", "kind", "size", "next", "s", "lang")
 
 
 def select_locale() -> str:
@@ -50,10 +53,15 @@ def compile_catalogs(directory: Path = TRANSLATIONS) -> None:
             write_mo(fh, catalog)
 
 
+def page_url(**changes: str) -> str:
+    """This page's URL with the known query parameters it was given (PAGE_PARAMETERS), and changes."""
+    kept = {name: request.args[name] for name in PAGE_PARAMETERS if name in request.args}
+    return url_for(request.endpoint, **{**kept, **(request.view_args or {}), **changes})
+
+
 def template_helpers() -> dict:
     def lang_url(lang: str) -> str:
-        args = {**(request.view_args or {}), **request.args.to_dict(), "lang": lang}
-        return url_for(request.endpoint, **args) if request.endpoint else f"?lang={lang}"
+        return page_url(lang=lang) if request.endpoint else f"?lang={lang}"
 
     return {"current_locale": str(get_locale()), "lang_url": lang_url}
 

@@ -2,19 +2,26 @@
 
 - Behind a reverse proxy (``PROXY_COUNT`` proxies), the client's scheme, host and address come from
   the proxy's X-Forwarded-* headers (Werkzeug's ProxyFix), so rate limits key on the real client and
-  ``request.is_secure`` knows about HTTPS.
+  ``request.is_secure`` knows about HTTPS; but only on requests whose direct peer is one of
+  ``TRUSTED_PROXIES``: anyone else reaching the server is taken as it arrived, its headers ignored.
 - Responses are compressed (Flask-Compress: brotli, else gzip). Error responses are not, so a page
   reflecting what was sent never shares a compressed stream with a secret.
 - Static files are addressed by their content: ``asset_url('staff.css')`` adds the file's hash, and such
   a URL is cached for a year; a changed file gets a new URL. The citizen page inlines its small style
   sheet instead (one request on a slow phone), and the Content-Security-Policy allows exactly that
   sheet by its hash, and no script at all.
+- Staff pages (dashboard, administration, counter, sign-in, API) are never stored by a browser or a
+  proxy (``Cache-Control: no-store``): an official's figures, exports and keys do not stay on a shared
+  computer after logging out. A view that chose its own caching keeps it (the dashboard's charts are
+  ``private, no-cache`` with an ETag, answered 304 while unchanged); citizen pages and static files
+  set their own.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import mimetypes
 from functools import cache
 from pathlib import Path
@@ -26,6 +33,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import safe_join
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
+OWN_CACHING = ("citizen", "static")  # blueprints and endpoints that set their own Cache-Control
 INLINE_STYLES = ("citizen.css",)  # style sheets inlined in a page's <style>, allowed by their hash
 YEAR = 365 * 86400
 COMPRESSED_TYPES = [
@@ -92,6 +100,15 @@ def security_headers(response):
     return response
 
 
+def staff_no_store(response):
+    """Mark every response but citizen pages' and static files' no-store, unless its view chose otherwise."""
+    owner = request.blueprints[-1] if request.blueprints else request.endpoint
+    # send_file adds a bare no-cache to every download (exports, packs): that is no choice of ours.
+    if owner not in OWN_CACHING and response.headers.get("Cache-Control", "no-cache") == "no-cache":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def static_file(filename: str):
     """A static file, served from memory: cached for a year under its fingerprint, revalidated otherwise."""
     path = safe_join(str(STATIC), filename)
@@ -107,10 +124,43 @@ def static_file(filename: str):
     return response.make_conditional(request)
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(setting: str | list | tuple) -> tuple[Network, ...]:
+    """The networks of TRUSTED_PROXIES: comma-separated addresses or CIDR networks (a list in tests)."""
+    items = setting.split(",") if isinstance(setting, str) else setting
+    try:
+        return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items if item.strip())
+    except ValueError as exc:
+        raise ValueError(f"TRUSTED_PROXIES: {exc}") from None
+
+
+class TrustedProxyFix:
+    """ProxyFix for requests from the trusted proxies only; any other peer's X-Forwarded-* are ignored."""
+
+    def __init__(self, app, networks: tuple[Network, ...], count: int):
+        self.app, self.networks = app, networks
+        self.fixed = ProxyFix(app, x_for=count, x_proto=count, x_host=count, x_port=count)
+
+    def trusts(self, peer: str) -> bool:
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return False  # no address (a Unix socket) or a malformed one: nothing to trust
+        address = getattr(address, "ipv4_mapped", None) or address  # ::ffff:10.0.0.1 is 10.0.0.1
+        return any(address in network for network in self.networks)
+
+    def __call__(self, environ, start_response):
+        app = self.fixed if self.trusts(environ.get("REMOTE_ADDR", "")) else self.app
+        return app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     count = int(app.config.get("PROXY_COUNT") or 0)
     if count > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
+        networks = trusted_networks(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, networks, count)
     if app.config["BASE_URL"].startswith("https://"):  # cookies travel over HTTPS only
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
@@ -119,4 +169,5 @@ def init_app(app: Flask) -> None:
     compress.init_app(app)
     app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=static_file)
     app.after_request(security_headers)
+    app.after_request(staff_no_store)
     app.jinja_env.globals.update(asset_url=asset_url, inline_style=inline_style)

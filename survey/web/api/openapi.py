@@ -271,7 +271,8 @@ DOCUMENT = {
         "'flask apikey create'); a key created with --agency acts only within that agency's subtree. Every error "
         "is an RFC 9457 problem (application/problem+json), also 404 and 405 for any URL under /api/. Codes "
         "named in a request body that do not resolve (counter, service) give 422; an agency named in the query "
-        "that does not exist gives 404. Requests are limited per key (API_RATE_LIMIT, default 300 per minute).",
+        "that does not exist gives 404. Requests are limited per key, all endpoints together (API_RATE_LIMIT, "
+        "default 300 per minute); requests without a valid key, per client address.",
     },
     "security": [{"bearer": []}],
     "paths": PATHS,

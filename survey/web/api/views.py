@@ -21,7 +21,7 @@ from survey import db
 from survey.domain import agencies, api_keys, catalog, signing
 from survey.domain.interactions import Issued, issue_interaction
 from survey.extensions import limiter
-from survey.models import Agency, Counter, Interaction, Service
+from survey.models import Agency, ApiKey, Counter, Interaction, Service
 from survey.web.api import openapi, problems
 from survey.web.api.problems import ApiError, located
 
@@ -42,13 +42,22 @@ def _bearer() -> str | None:
     return credentials if scheme.lower() == "bearer" and credentials and " " not in credentials else None
 
 
+def _presented_key() -> ApiKey | None:
+    """The stored key the request's bearer string names (active or revoked, or None), looked up once."""
+    if "presented_key" not in g:
+        presented = _bearer()
+        g.presented_key = api_keys.find_key(db.session(), presented) if presented else None
+    return g.presented_key
+
+
 def _rate_key() -> str:
-    """Limit per API key (a hash, so the storage never holds keys); per address for public endpoints."""
-    presented = _bearer()
-    return "api-key:" + api_keys.hash_key(presented)[:32] if presented else "addr:" + get_remote_address()
+    """Limit per active API key (by its id); anything else, an invented bearer string too, per address."""
+    key = _presented_key()
+    return f"api-key:{key.id}" if key is not None and key.revoked_at is None else "addr:" + get_remote_address()
 
 
-limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_rate_key)(bp)
+# One budget per key (or address) for the whole API, not one per endpoint.
+limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api", key_func=_rate_key)(bp)
 bp.register_error_handler(HTTPException, problems.http_problem)
 bp.register_error_handler(Exception, problems.server_error)
 
@@ -57,10 +66,9 @@ bp.register_error_handler(Exception, problems.server_error)
 def _authenticate() -> None:
     if request.endpoint in PUBLIC:
         return
-    presented = _bearer()
-    if presented is None:
+    if _bearer() is None:
         raise ApiError(401, "Send an API key as 'Authorization: Bearer <key>'.", headers=MISSING_KEY)
-    key = api_keys.find_key(db.session(), presented)
+    key = _presented_key()
     if key is None or key.revoked_at is not None:
         detail = "This API key is unknown." if key is None else "This API key has been revoked."
         raise ApiError(401, detail, headers=INVALID_KEY)

@@ -11,6 +11,7 @@ from survey.extensions import limiter
 from survey.models import Interaction
 from survey.web.citizen import forms
 from survey.web.citizen.fresh import FreshPages
+from survey.web.i18n import page_url
 from survey.web.qrcode import qr_svg
 
 bp = Blueprint("citizen", __name__)
@@ -50,7 +51,7 @@ def _render(form: forms.CitizenForm, agency, counter, status: int = 200):
         definition=form.definition,
         agency=agency,
         counter=counter,
-        action=request.full_path.rstrip("?"),
+        action=page_url(),  # back to this page, with its known parameters only
     )
     return html, status
 
@@ -66,7 +67,7 @@ def _fresh(definition, agency, counter):
         form.submission_key.data = key_slot
         return _render(form, agency, counter)[0]
 
-    key = (definition.id, definition.version, locale, request.full_path, agency.name, counter and counter.name)
+    key = (definition.id, definition.version, locale, page_url(), agency.name, counter and counter.name)
     return _fresh_pages.page(key, definition, render)
 
 
