@@ -6,14 +6,28 @@ hundreds of megabytes, an agency named like TeX.
 
 from __future__ import annotations
 
+import io
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from analysis import xlsx_limits
+from analysis.xlsx_limits import WorkbookTooLarge, check_xlsx
 from survey import db
 from survey.domain import accounts
 from survey.domain.reference import RESERVED_CODES, ReferenceImportError, import_csv
 from survey.models import Agency, Counter, Service
-from tests.helpers import PASSWORD, login, post_form
+from tests.helpers import HEADER, PASSWORD, import_file, login, post_form
+
+ROOT = Path(__file__).resolve().parents[2]
+MB = 1024 * 1024
 
 # --------------------------------------------------------------------------------------------------
 # 2. Reserved codes
@@ -80,3 +94,146 @@ def test_admin_forms_refuse_reserved_codes(app, admin, kind, fields, model):
     with app.app_context():
         assert db.session().scalar(select(model).where(func.upper(model.code).in_(RESERVED_CODES))) is None
     assert post_form(admin, f"/admin/{kind}/new", {"code": "OK-2", **fields}).status_code == 303
+
+
+# --------------------------------------------------------------------------------------------------
+# 5. Spreadsheet bombs
+# --------------------------------------------------------------------------------------------------
+
+BOMB_SIZE = 300 * MB
+
+
+def small_workbook() -> bytes:
+    book = openpyxl.Workbook()
+    book.active.append(HEADER)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+STRINGS = "xl/sharedStrings.xml"
+STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+STRINGS_RELATION = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+
+
+def _declaring_shared_strings(name: str, data: bytes) -> bytes:
+    """A part of a workbook without shared strings, changed to declare them (so that openpyxl reads them)."""
+    if name == "[Content_Types].xml":
+        return data.replace(
+            b"</Types>", f'<Override PartName="/{STRINGS}" ContentType="{STRINGS_TYPE}"/></Types>'.encode()
+        )
+    if name == "xl/_rels/workbook.xml.rels":
+        relation = f'<Relationship Type="{STRINGS_RELATION}" Target="sharedStrings.xml" Id="rIdStrings"/>'
+        return data.replace(b"</Relationships>", relation.encode() + b"</Relationships>")
+    return data
+
+
+def write_bomb(path: Path, inflated: int = BOMB_SIZE) -> Path:
+    """A real workbook whose shared strings are one string of `inflated` bytes, deflated to a few hundred KB."""
+    with (
+        zipfile.ZipFile(io.BytesIO(small_workbook())) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out,
+    ):
+        assert STRINGS not in source.namelist()  # openpyxl writes inline strings
+        for name in source.namelist():
+            out.writestr(name, _declaring_shared_strings(name, source.read(name)))
+        with out.open(STRINGS, "w") as strings:  # streamed: never whole in this process
+            strings.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+                          b'uniqueCount="1"><si><t>')  # fmt: skip
+            chunk = b"A" * MB
+            for _ in range(inflated // MB):
+                strings.write(chunk)
+            strings.write(b"</t></si></sst>")
+    return path
+
+
+# `flask --app wsgi ARGS…` printing its peak resident memory (VmHWM, bytes) last on standard error,
+# whether the command succeeded or not (bench/_serve.py's FLASK_MEASURED prints it on success only).
+MEASURED = """
+import sys
+import xml.etree.ElementTree as ET
+from flask.cli import main
+sys.argv = ["flask", "--app", "wsgi", *sys.argv[1:]]
+try:
+    main()
+finally:
+    with open("/proc/self/status") as status:
+        print(next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:")), file=sys.stderr)
+"""
+
+
+def test_bomb_is_refused_by_the_command_before_it_is_read(tmp_path, sqlite_template):
+    bomb = write_bomb(tmp_path / "bomb.xlsx")
+    assert bomb.stat().st_size < MB
+    database = tmp_path / "db.sqlite3"
+    shutil.copy(sqlite_template, database)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "test-secret-key"}
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURED, "import-responses", str(bomb)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "xl/sharedStrings.xml unpacks to 300 MB (at most 50 MB)" in done.stderr
+    peak = int(done.stderr.strip().splitlines()[-1])
+    print(f"peak memory of the refused import: {peak / MB:.0f} MB")
+    assert peak < 300 * MB
+
+
+def test_bomb_is_refused_through_the_cli_runner(places, runner, tmp_path):
+    result = import_file(runner, str(write_bomb(tmp_path / "bomb.xlsx", inflated=60 * MB)))
+    assert result.exit_code == 1
+    assert "bomb.xlsx: refused before reading, too large once unpacked: xl/sharedStrings.xml" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_reference_import_does_not_unpack_a_workbook(app, tmp_path):
+    bomb = write_bomb(tmp_path / "agencies.csv")  # the reference import reads CSV only: a zip is not UTF-8
+    result = app.test_cli_runner().invoke(args=["reference", "import", "--kind", "agencies", str(bomb)])
+    assert result.exit_code == 1 and "not UTF-8" in result.output
+    with app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(Agency)) == 0
+
+
+def test_analysis_reading_refuses_a_bomb(tmp_path):
+    from analysis.reading import read_table
+
+    with pytest.raises(WorkbookTooLarge, match="bomb.xlsx: refused before reading"):
+        read_table(write_bomb(tmp_path / "bomb.xlsx", inflated=60 * MB))
+
+
+def zipped(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in members.items():
+            out.writestr(name, data)
+    return path
+
+
+def test_each_limit_is_checked(tmp_path, monkeypatch):
+    ratio = zipped(tmp_path / "ratio.xlsx", {"xl/worksheets/sheet1.xml": b"<c/>" * (2 * MB)})  # 8 MB, ~1000 times
+    with pytest.raises(WorkbookTooLarge, match=r"sheet1.xml is compressed [\d,]+ times \(at most 100 times\)"):
+        check_xlsx(ratio)
+    parts = {f"xl/media/image{i}.png": b"x" for i in range(12)}
+    monkeypatch.setattr(xlsx_limits, "MAX_MEMBERS", 10)
+    with pytest.raises(WorkbookTooLarge, match=r"12 parts \(at most 10\)"):
+        check_xlsx(zipped(tmp_path / "many.xlsx", parts))
+    monkeypatch.setattr(xlsx_limits, "MAX_TOTAL_SIZE", 10 * MB)
+    text = os.urandom(3 * MB)  # does not compress
+    sheets = {f"xl/worksheets/sheet{i}.xml": text for i in range(4)}
+    with pytest.raises(WorkbookTooLarge, match=r"it unpacks to 12 MB in all \(at most 10 MB\)"):
+        check_xlsx(zipped(tmp_path / "total.xlsx", sheets))
+    with pytest.raises(zipfile.BadZipFile):
+        check_xlsx(io.BytesIO(b"not a zip"))
+
+
+def test_a_large_legitimate_sheet_passes(tmp_path):
+    """A streamed worksheet may be large (100,000 rows of the wide layout: 110-200 MB); only its ratio counts."""
+    rows = b"".join(
+        b'<row r="%d"><c r="A%d" t="n"><v>%d</v></c></row>' % (i, i, i * 7919 % 100_003) for i in range(1, 400_000)
+    )
+    path = zipped(tmp_path / "large.xlsx", {"xl/worksheets/sheet1.xml": rows, "xl/sharedStrings.xml": b"<sst/>"})
+    with zipfile.ZipFile(path) as archive:
+        assert archive.getinfo("xl/worksheets/sheet1.xml").file_size > 15 * MB
+    handle = path.open("rb")
+    with handle:
+        check_xlsx(handle)
+        assert handle.tell() == 0
