@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
@@ -237,3 +238,122 @@ def test_a_large_legitimate_sheet_passes(tmp_path):
     with handle:
         check_xlsx(handle)
         assert handle.tell() == 0
+
+
+# --------------------------------------------------------------------------------------------------
+# 6. Names are text, not TeX
+# --------------------------------------------------------------------------------------------------
+
+NAMES = {"HN": "Sở $\\sqrt{$ {}", "W1": "Phường $\\sqrt{$ 100%", "W2": "Xã $x^2$ \\n {}"}
+
+
+def named_agencies():
+    from tests.analysis.helpers import agencies
+
+    frame = agencies()
+    return frame.assign(name=frame["code"].map(NAMES))
+
+
+@pytest.fixture(scope="module")
+def figures():
+    from analysis.counting import count_answers
+    from analysis.indices import monthly_table
+    from analysis.output import report_notes
+    from analysis.targets import read_targets
+    from analysis.trend import trend_table, volume_table
+    from tests.analysis.helpers import DASHBOARD_MONTHS, dashboard_responses, mini_catalog, tidy
+
+    catalog, targets, month = mini_catalog(), read_targets(), DASHBOARD_MONTHS[-1]
+    counts, scores = count_answers(tidy(dashboard_responses()), catalog)
+    table = monthly_table(counts, scores, catalog, named_agencies(), targets, month,
+                          previous_counts=counts, previous_scores=scores)  # fmt: skip
+    trend = trend_table(counts, scores, catalog, named_agencies(), targets, DASHBOARD_MONTHS, questionnaire="mini")
+    return {"table": table, "trend": trend, "volume": volume_table(scores, DASHBOARD_MONTHS), "catalog": catalog,
+            "targets": targets, "month": month, "notes": report_notes(table, catalog, targets, month)}  # fmt: skip
+
+
+def svg_text(data: bytes) -> str:
+    return "\n".join(ET.fromstring(data).itertext())
+
+
+@pytest.mark.parametrize("agency", [None, "HN", "W1"])
+def test_every_chart_draws_names_literally(figures, agency):
+    from analysis.charts import CHART_NAMES, FORMATS, chart_data, render_chart
+
+    options = {"volume": figures["volume"], "targets": figures["targets"], "catalog": figures["catalog"]}
+    for name in CHART_NAMES:
+        data = chart_data(name, figures["table"], figures["trend"], agency=agency, agencies=named_agencies(), **options)
+        for fmt in FORMATS:
+            body = render_chart(name, data, fmt)
+            assert body[:4] in (b"\x89PNG", b"<?xm", b"%PDF"), (name, fmt)
+            if fmt == "svg" and name in ("ranking", "heatmap") and agency in (None, "HN"):
+                text = svg_text(body)
+                assert NAMES["W1"] in text and NAMES["W2"] in text, (name, text)
+
+
+def test_a_title_of_tex_is_text(figures):
+    from analysis.charts import chart_data, render_chart
+
+    data = chart_data("ranking", figures["table"], None, agencies=named_agencies(), catalog=figures["catalog"])
+    assert "$x^2$ {} 100%" in svg_text(render_chart("ranking", data, "svg", title="Xếp hạng $x^2$ {} 100%"))
+
+
+def test_report_pack_pdf_draws_names_literally(figures):
+    from analysis.reportpack import build_report_pdf
+    from tests.analysis.pdf_reading import mapped_characters
+
+    pdf = build_report_pdf(figures["table"], figures["trend"], figures["notes"], agency_name=NAMES["HN"],
+                           month=figures["month"], agencies=named_agencies(), catalog=figures["catalog"],
+                           volume=figures["volume"], details=True)  # fmt: skip
+    assert pdf.startswith(b"%PDF")
+    assert set("".join(NAMES.values())) <= mapped_characters(pdf)  # $ \ { } ^ % drawn as characters
+
+
+@pytest.fixture
+def tex_names(app, counter):
+    """The agency P-HK, its counter HK-01 and the service KS named like TeX."""
+    with app.app_context():
+        s = db.session()
+        s.scalar(select(Agency).where(Agency.code == "P-HK")).name = NAMES["W1"]
+        s.scalar(select(Counter).where(Counter.code == counter)).name = NAMES["W2"]
+        s.scalar(select(Service).where(Service.code == "KS")).name = NAMES["HN"]
+        s.commit()
+    return app
+
+
+def test_posters_draw_names_literally(tex_names, admin):
+    for url in ("/admin/counters/HK-01/poster.pdf", "/admin/agencies/P-HK/posters.pdf?size=A4"):
+        reply = admin.get(url)
+        assert reply.status_code == 200 and reply.data.startswith(b"%PDF"), url
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_dashboard_charts_and_pack_with_names_of_tex(app):
+    from datetime import UTC, datetime
+
+    from survey.transfer.demo import seed_demo
+
+    with app.app_context():
+        s = db.session()
+        seed_demo(s, months=2, per_month=120, seed=5, now=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+        for i, agency in enumerate(s.scalars(select(Agency).order_by(Agency.code))):
+            agency.name = f"{list(NAMES.values())[i % 3]} {agency.code}"
+        for service in s.scalars(select(Service)):
+            service.name = f"Dịch vụ $x^2$ {service.code}"
+        accounts.create_user(s, "admin@hanoi.gov.vn", "admin", PASSWORD)
+        s.commit()
+        city = s.scalar(select(Agency.code).where(Agency.parent_id.is_(None)).order_by(Agency.code))
+    client = app.test_client()
+    assert login(client, "admin@hanoi.gov.vn").status_code == 303
+    query = f"?month=2026-10&questionnaire=sipas&agency={city}"
+    for name in ("ranking", "heatmap", "trend"):
+        for fmt in ("png", "svg", "pdf"):
+            reply = client.get(f"/dashboard/charts/{name}.{fmt}{query}")
+            assert reply.status_code == 200, (name, fmt)
+            if fmt == "svg" and name != "trend":
+                assert "$\\sqrt{$" in svg_text(reply.data), name
+    assert client.get(f"/dashboard{query}").status_code == 200
+    prepared = post_form(client, f"/dashboard/report/2026-10.pdf{query}", {})
+    assert prepared.status_code == 303
+    download = client.get(prepared.headers["Location"] + "/download")
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
