@@ -49,7 +49,11 @@ STATUS_LABELS = {
     "inconclusive": "Chưa đủ cơ sở kết luận",
     "insufficient": "Quá ít phiếu",
 }
+# Names come from data and are drawn as typed: "Phường $x^2$" is not mathtext, nor TeX. Text objects
+# (titles, tick labels, legends, annotations, table cells) take this when created.
+LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
 RC = {
+    **LITERAL_TEXT,
     "font.family": "sans-serif",
     "font.sans-serif": [FONT],
     "font.size": 10,
@@ -82,6 +86,13 @@ _LOCK = threading.RLock()  # rcParams are global: one figure is styled and saved
 def house_style(**overrides) -> Iterator[None]:
     """Apply the house rcParams (plus overrides) while a figure is built and saved."""
     with _LOCK, mpl.rc_context({**RC, **overrides}):
+        yield
+
+
+@contextmanager
+def literal_text() -> Iterator[None]:
+    """Draw every text as typed while a figure outside the house style is built and saved."""
+    with _LOCK, mpl.rc_context(LITERAL_TEXT):
         yield
 
 

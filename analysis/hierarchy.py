@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-ALL = "ALL"
+from analysis.codes import ALL
 
 
 def _parents(agencies: pd.DataFrame) -> dict[str, str | None]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.codes import NO_SERVICE
 from analysis.counting import SCORE_COLUMNS
 from analysis.hierarchy import ALL, hierarchy_order, roll_up
 from analysis.periods import parse_month, previous_month
@@ -39,7 +40,6 @@ EXTRA_COLUMNS = ["change", "response_rate"]
 LEVELS = ("overall", "element", "criterion", "priority")
 OVERALL_LABEL = "Chỉ số hài lòng chung (khảo sát tại quầy)"
 ALL_AGENCIES_NAME = "Tất cả cơ quan"
-NO_SERVICE = "NONE"
 BLOCK = ["questionnaire", "version", "agency_code", "service_code"]
 ROW_KEY = [*BLOCK, "level", "code"]
 KEY = ["period", *BLOCK]  # a block of one month: the tables of several months are computed together

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.periods import LOCAL_TZ
+from analysis.xlsx_limits import WorkbookTooLarge, check_xlsx
 
 META_COLUMNS = ["submitted_at", "agency_code", "service_code", "counter_code", "questionnaire", "version", "channel"]
 REQUIRED_COLUMNS = ["submitted_at", "agency_code", "questionnaire", "version"]
@@ -43,6 +44,10 @@ def read_table(path: Path | str) -> pd.DataFrame:
         except UnicodeDecodeError as exc:
             raise ValueError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     if suffix == ".xlsx":
+        try:
+            check_xlsx(path)
+        except WorkbookTooLarge as exc:
+            raise WorkbookTooLarge(f"{path}: {exc}") from None
         return _as_text(pd.read_excel(path, dtype=object, engine="openpyxl"))
     if suffix == ".parquet":
         if importlib.util.find_spec("pyarrow") is None:

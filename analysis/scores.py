@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from analysis.codes import OVERALL
 from questionnaires import Definition
 
 if TYPE_CHECKING:
     import pandas as pd
-
-OVERALL = "OVERALL"
 
 
 def respondent_scores(definition: Definition, answers: Mapping[str, int]) -> dict[str, float]:

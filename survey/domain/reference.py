@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analysis.codes import ALL, NO_SERVICE, OVERALL
 from survey.domain import catalog
 from survey.models import Agency, Counter, Service
 
@@ -24,6 +25,11 @@ MODELS = {"agencies": Agency, "services": Service, "counters": Counter}
 # Codes end up in URLs, QR codes and spreadsheets: plain ASCII, never starting like a formula.
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 CODE_MAX = 32
+# The codes the figures give their own blocks: an agency coded ALL would be read as every agency (so a
+# user scoped to its parent would read the whole city's figures), a service coded ALL or NONE would be
+# mixed with every service or with no service, and OVERALL names the overall index beside element codes.
+# Refused for agencies, services and counters in every letter case.
+RESERVED_CODES = frozenset({ALL, NO_SERVICE, OVERALL})
 NAME_MAX = {"agencies": 200, "services": 300, "counters": 200}
 LABEL_MAX = {"level": 32, "field": 100}
 # An upper bound keeps a typo from overflowing the database integer; ten years is already absurd.
@@ -65,6 +71,11 @@ class ImportResult:
 
     def summary(self) -> str:
         return f"{self.kind}: {self.created} created, {self.updated} updated, {self.unchanged} unchanged."
+
+
+def is_reserved(code: str) -> bool:
+    """Whether a code is one of RESERVED_CODES, whatever its letter case and surrounding spaces."""
+    return code.strip().upper() in RESERVED_CODES
 
 
 def read_text(path: Path | str) -> str:
@@ -146,6 +157,9 @@ def _common_errors(kind: str, rows: list[Row]) -> list[RowError]:
             errors.append(RowError(row.line, "code", "is empty"))
         elif len(code) > CODE_MAX:
             errors.append(RowError(row.line, "code", f"longer than {CODE_MAX} characters"))
+        elif is_reserved(code):
+            reserved = ", ".join(sorted(RESERVED_CODES))
+            errors.append(RowError(row.line, "code", f"{code!r} is reserved ({reserved} name the figures' own rows)"))
         elif not CODE.match(code):
             errors.append(RowError(row.line, "code", f"{code!r}: only letters A-Z, digits, '-', '_' and '.'"))
         elif code in first_line:

@@ -26,6 +26,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analysis.xlsx_limits import WorkbookTooLarge, check_xlsx
 from survey import db
 from survey.domain import responses, rollup
 from survey.domain.reference import ReferenceImportError, RowError, header_problems
@@ -143,7 +144,10 @@ def open_source(path: Path | str) -> Iterator[Source]:
         return
     with path.open("rb") as handle:  # our own handle: closed even when openpyxl fails half-way
         try:
+            check_xlsx(handle)
             book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except WorkbookTooLarge as exc:
+            raise _file_error(f"{path}: {exc}") from None
         except XLSX_ERRORS as exc:
             raise _file_error(f"{path}: not a readable .xlsx workbook ({exc})") from None
         rows = _xlsx_rows(book.worksheets[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -18,7 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from survey.domain.reference import CODE, CODE_MAX, MAX_PROCESSING_DAYS
+from survey.domain.reference import CODE, CODE_MAX, MAX_PROCESSING_DAYS, RESERVED_CODES, is_reserved
 from survey.models import ROLES
 
 CODE_RULES = [
@@ -28,13 +29,25 @@ CODE_RULES = [
 ]
 
 
+def _not_reserved(form, field) -> None:
+    if field.data and is_reserved(field.data):
+        codes = ", ".join(sorted(RESERVED_CODES))
+        raise ValidationError(
+            _("This code is reserved: %(codes)s name the figures' own rows; choose another.", codes=codes)
+        )
+
+
+# Agencies, services and counters: their codes sit beside the figures' own in every table.
+RECORD_CODE_RULES = [*CODE_RULES, _not_reserved]
+
+
 def _no_line_breaks(form, field) -> None:
     if field.data and ("\n" in field.data or "\r" in field.data):
         raise ValidationError(_l("One line only."))
 
 
 class AgencyForm(FlaskForm):
-    code = StringField(_l("Code"), validators=CODE_RULES)
+    code = StringField(_l("Code"), validators=RECORD_CODE_RULES)
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200), _no_line_breaks])
     level = StringField(_l("Level (thanh_pho, so, phuong, xa...)"), validators=[Optional(), Length(max=32)])
     parent_code = SelectField(_l("Parent agency"), choices=[], validate_choice=True)
@@ -46,7 +59,7 @@ class AgencyForm(FlaskForm):
 
 
 class ServiceForm(FlaskForm):
-    code = StringField(_l("Code"), validators=CODE_RULES)
+    code = StringField(_l("Code"), validators=RECORD_CODE_RULES)
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300), _no_line_breaks])
     field = StringField(_l("Field"), validators=[Optional(), Length(max=100)])
     processing_days = IntegerField(
@@ -56,7 +69,7 @@ class ServiceForm(FlaskForm):
 
 
 class CounterForm(FlaskForm):
-    code = StringField(_l("Code"), validators=CODE_RULES)
+    code = StringField(_l("Code"), validators=RECORD_CODE_RULES)
     agency_code = SelectField(_l("Agency"), choices=[])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200), _no_line_breaks])
     questionnaire = SelectField(_l("Questionnaire"), choices=[])

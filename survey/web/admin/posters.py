@@ -89,9 +89,11 @@ def posters_pdf(posters: list[Poster], size: str = "A5") -> bytes:
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
 
+    from analysis.chart_style import literal_text
+
     width, height = SIZES[size]
     out = io.BytesIO()
-    with PdfPages(out, metadata={"Title": "Mã QR khảo sát tại quầy", "Subject": INSTRUCTION}) as pdf:
+    with literal_text(), PdfPages(out, metadata={"Title": "Mã QR khảo sát tại quầy", "Subject": INSTRUCTION}) as pdf:
         for poster in posters:
             fig = Figure(figsize=(width, height))
             _draw(fig, poster, width)
