@@ -37,7 +37,11 @@ def tokens(app, counter) -> dict[str, str]:
             found[state] = signing.new_token()
             s.add(
                 Interaction(
-                    token=found[state], agency_id=ward.id, counter_id=other.id, expires_at=expires, used_at=used
+                    token_hash=signing.token_hash(found[state]),
+                    agency_id=ward.id,
+                    counter_id=other.id,
+                    expires_at=expires,
+                    used_at=used,
                 )
             )
         s.commit()
