@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlsplit
+
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -44,10 +46,23 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/", "home", home)
 
 
+MAX_NEXT = 2000  # a longer "next" is no page of this site
+
+
 def _next_url() -> str:
+    """Where to go after logging in: the ``next`` path when it stays on this site, else the home page."""
     target = request.args.get("next", "")
-    # Only a path on this site: never an open redirect to another host.
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+    decoded = unquote(target)
+    # Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so "/\t/evil.example"
+    # leaves the site: refuse every control or invisible character and backslash, also percent-encoded.
+    if not target or len(target) > MAX_NEXT or not (target + decoded).isprintable() or "\\" in decoded:
+        return "/"
+    parts = urlsplit(target)
+    # The path as a browser sees it: urlsplit reads "///host" as the path "/host", a browser as the host.
+    segments = unquote(target.split("?", 1)[0].split("#", 1)[0]).split("/")
+    if parts.scheme or parts.netloc or segments[0] != "" or "" in segments[1:-1] or {".", ".."} & set(segments):
+        return "/"  # another site ("//host", "https:"), a relative path, or "//" hidden behind dot segments
+    return target
 
 
 def home():
