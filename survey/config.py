@@ -26,6 +26,8 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
+    "SESSION_IDLE_MINUTES": 30,  # a staff session ends after this long without a request
+    "SESSION_MAX_HOURS": 12,  # and this long after logging in, however busy
     "PROXY_COUNT": 0,  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",  # or "text"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import json
 from datetime import date, datetime
@@ -22,6 +23,14 @@ FIELDS = {
     "user": ("email", "role", "agency_code", "active"),
     "api_key": ("name", "prefix", "agency_code", "revoked_at"),
 }
+
+
+def cli_actor() -> str:
+    """The actor of a change made from the command line: ``cli:<operating system user>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in the environment nor in the password database
+        return "cli:unknown"
 
 
 def snapshot(kind: str, record) -> dict:
