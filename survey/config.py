@@ -29,6 +29,8 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
+    "SESSION_IDLE_MINUTES": 30,  # a staff session ends after this long without a request
+    "SESSION_MAX_HOURS": 12,  # and this long after logging in, however busy
     "PROXY_COUNT": 0,  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     "TRUSTED_PROXIES": "127.0.0.1,::1",  # the peers (IPs, CIDR networks) those headers are taken from
     "LOG_LEVEL": "INFO",

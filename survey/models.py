@@ -240,6 +240,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised whenever every session of the account must end (logout, password, role, scope, disabling).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     agency: Mapped[Agency | None] = relationship()
 
@@ -252,7 +254,8 @@ class User(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # The session cookie names the account and the version it was opened under.
+        return f"{self.id}:{self.session_version}"
 
 
 class ApiKey(Base):

@@ -13,9 +13,8 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
-from survey.domain import audit, catalog
+from survey.domain import accounts, audit, catalog
 from survey.models import Agency, Counter, Response, Service, Target, User
 from survey.web.admin import forms
 
@@ -142,9 +141,11 @@ def _fill_user(session: Session, record: User, data: dict, scope: Scope) -> None
         raise RecordError("agency_code", _l("An officer belongs to an agency."))
     if record.id is None and not data.get("password"):
         raise RecordError("password", _l("A new user needs a password."))
-    if data.get("password"):
-        record.password_hash = generate_password_hash(data["password"])
-    record.role, record.agency, record.active = data["role"], agency, data["active"]
+    if data.get("password") and record.id is None:
+        accounts.set_password(record, data["password"])
+    elif data.get("password"):
+        accounts.change_password(session, record, data["password"], scope.actor)
+    accounts.update_account(record, data["role"], agency, data["active"])
 
 
 FILL = {
@@ -190,7 +191,10 @@ def deactivate(session: Session, kind: Kind, record, scope: Scope) -> None:
     if not may_change(kind, record, scope):
         raise RecordError(kind.key, _l("You cannot change this record."))
     before = audit.snapshot(kind.audit_kind, record)
-    record.active = False
+    if isinstance(record, User):
+        accounts.disable(record)  # its sessions end too
+    else:
+        record.active = False
     audit.record(
         session,
         scope.actor,

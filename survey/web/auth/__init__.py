@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlsplit
+
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from wtforms import EmailField, PasswordField
@@ -13,8 +15,9 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from survey import db
 from survey.domain import accounts
 from survey.domain.accounts import MIN_PASSWORD
-from survey.extensions import limiter
+from survey.extensions import limiter, login_manager
 from survey.models import utcnow
+from survey.web.auth import sessions
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -40,14 +43,28 @@ class PasswordForm(FlaskForm):
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = generate_csrf
+    login_manager.user_loader(sessions.load_user)
     app.register_blueprint(bp)
     app.add_url_rule("/", "home", home)
 
 
+MAX_NEXT = 2000  # a longer "next" is no page of this site
+
+
 def _next_url() -> str:
+    """Where to go after logging in: the ``next`` path when it stays on this site, else the home page."""
     target = request.args.get("next", "")
-    # Only a path on this site: never an open redirect to another host.
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+    decoded = unquote(target)
+    # Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so "/\t/evil.example"
+    # leaves the site: refuse every control or invisible character and backslash, also percent-encoded.
+    if not target or len(target) > MAX_NEXT or not (target + decoded).isprintable() or "\\" in decoded:
+        return "/"
+    parts = urlsplit(target)
+    # The path as a browser sees it: urlsplit reads "///host" as the path "/host", a browser as the host.
+    segments = unquote(target.split("?", 1)[0].split("#", 1)[0]).split("/")
+    if parts.scheme or parts.netloc or segments[0] != "" or "" in segments[1:-1] or {".", ".."} & set(segments):
+        return "/"  # another site ("//host", "https:"), a relative path, or "//" hidden behind dot segments
+    return target
 
 
 def home():
@@ -74,7 +91,7 @@ def login_post():
         return render_template("auth/login.html", form=form), 401
     user.last_login_at = utcnow()
     db.session().commit()
-    login_user(user)
+    sessions.start(user)
     return redirect(_next_url(), 303)
 
 
@@ -83,7 +100,9 @@ def login_post():
 def logout():
     if not FlaskForm().validate():  # CSRF: a link on another site must not log anyone out
         abort(400)
-    logout_user()
+    accounts.end_sessions(current_user)  # a copy of this session's cookie must not work any longer
+    db.session().commit()
+    sessions.end()
     return redirect(url_for("auth.login"), 303)
 
 
@@ -103,7 +122,8 @@ def password_post():
         valid = False
     if not valid:
         return render_template("auth/password.html", form=form), 422
-    accounts.set_password(current_user, form.new.data)
+    accounts.change_password(db.session(), current_user, form.new.data, current_user.email)
     db.session().commit()
+    sessions.renew(current_user._get_current_object())  # the account's other sessions end; this one goes on
     flash(_l("Your password has been changed."), "info")
     return redirect("/", 303)
