@@ -11,7 +11,25 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from survey import create_app, db
-from tests.helpers import IN_CI, fresh_database_url, make_key
+from tests.helpers import IN_CI, REDIS_URL, fresh_database_url, make_key
+
+
+@pytest.fixture
+def redis_url():
+    """The tests' Redis (TEST_REDIS_URL): required in CI, else the test is skipped when none runs."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as exc:
+        if IN_CI:
+            pytest.fail(f"Redis at {REDIS_URL} is required in CI: {exc}")
+        pytest.skip(f"Redis is not running at {REDIS_URL}")
+    finally:
+        client.close()
+    return REDIS_URL
+
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -37,6 +37,7 @@ from survey.transfer.layout import columns, item_columns
 from survey.web.api import openapi
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -22,27 +22,12 @@ from survey import config, db
 from survey.domain import accounts
 from survey.extensions import limiter, per_worker_limits
 from survey.web import serving
-from tests.helpers import IN_CI, PASSWORD, login, make_key, this_month
+from tests.helpers import PASSWORD, REDIS_URL, login, make_key, this_month
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # What is tried here does not depend on the database: SQLite only, to spare the second run.
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 FORGED = ("?_method=PUT", "?_external=1&_scheme=javascript", "?_anchor=x")
-
-
-@pytest.fixture
-def redis_url():
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as exc:
-        if IN_CI:
-            pytest.fail(f"Redis at {REDIS_URL} is required in CI: {exc}")
-        pytest.skip(f"Redis is not running at {REDIS_URL}")
-    finally:
-        client.close()
-    return REDIS_URL
 
 
 def health_from(app, peer: str, headers: dict | None = None) -> int:

@@ -7,7 +7,6 @@ import gzip
 import hashlib
 import json
 import logging
-import os
 import re
 from pathlib import Path
 
@@ -16,10 +15,9 @@ import pytest
 import redis
 
 from survey.web import serving
-from tests.helpers import IN_CI, hidden_fields, make_interaction, send
+from tests.helpers import hidden_fields, make_interaction, send
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "survey" / "templates"
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def csp(response) -> dict[str, list[str]]:
@@ -168,20 +166,6 @@ def serving_formatter():
         for handler in root.handlers[:]:
             if handler not in before:
                 root.removeHandler(handler)
-
-
-@pytest.fixture
-def redis_url():
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as exc:
-        if IN_CI:
-            pytest.fail(f"Redis at {REDIS_URL} is required in CI: {exc}")
-        pytest.skip(f"Redis is not running at {REDIS_URL}")
-    finally:
-        client.close()
-    return REDIS_URL
 
 
 def test_rate_limits_are_shared_between_servers_through_redis(make_app, counter, redis_url):
