@@ -56,3 +56,16 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page) -> list[str]:
+    """The WCAG 2.1 A and AA rules axe-core finds broken on the page as shown: 'rule: target …' lines."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
+    return [
+        f"{v['id']}: {', '.join(str(n['target']) for n in v['nodes'][:5])}" for v in results.response["violations"]
+    ]
