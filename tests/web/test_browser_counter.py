@@ -9,7 +9,6 @@ import pytest
 
 from tests.browser import axe_violations, chromium, live_server
 from tests.helpers import PASSWORD, send
-from tests.web.test_admin import staff  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.browser
 TABLET = {"width": 1024, "height": 768}

@@ -11,7 +11,7 @@ from survey import db
 from survey.domain import accounts, audit
 from survey.models import Counter
 from tests.helpers import PASSWORD, hidden_fields, login, send
-from tests.web.test_admin import audit_entries, client_of, staff  # noqa: F401  (the fixture)
+from tests.web.test_admin import audit_entries, client_of
 
 
 def show_qr(client, code="HK-01"):
