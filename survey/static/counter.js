@@ -23,7 +23,8 @@
 
   function check() {
     fetch(box.dataset.status, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (reply) { return reply.ok ? reply.json() : { state: "expired" }; })
+      // Anything but the status itself (signed out: the login page; the code gone: 404): let the page say.
+      .then(function (reply) { return reply.ok && !reply.redirected ? reply.json() : { state: "gone" }; })
       .then(function (body) {
         if (body.state !== "waiting") leave();
         else { if (typeof body.seconds_left === "number") left = body.seconds_left; setTimeout(check, poll); }
