@@ -100,7 +100,7 @@ def test_counter_flow_end_to_end(staffed, browser):
         ).check()
         phone.get_by_role("button", name="Gửi đánh giá").click()
         phone.wait_for_url("**/thanks")
-        # The tablet refreshes itself and goes back to the button with a thank-you note.
+        # The tablet notices the answer (its script polls) and goes back to the button with a thank-you note.
         tablet.wait_for_url("**/counter/HK-01", timeout=15_000)
         assert "Đã nhận đánh giá" in tablet.text_content("main")
 

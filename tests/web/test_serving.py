@@ -48,10 +48,14 @@ def test_every_kind_of_response_has_the_headers(client, path):
 
 
 def test_templates_have_no_scripts_and_no_style_attributes():
-    """The policy allows neither: a template using one would break silently in browsers."""
+    """The policy allows neither (but the counter screen's own static script): one would break silently."""
     for template in TEMPLATES.rglob("*.html"):
         text = template.read_text()
-        assert "<script" not in text, template
+        scripts = re.findall(r"<script[^>]*>(.*?)</script>", text, re.S)
+        if template.parent.name == "counter":  # its own static file only, never inline code
+            assert all(body == "" for body in scripts) and text.count("<script") == len(scripts), template
+        else:
+            assert "<script" not in text, template
         assert not re.search(r"\sstyle=", text), template
         assert not re.search(r"\son[a-z]+=", text), template
 

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from survey.domain.reference import CODE, CODE_MAX, MAX_PROCESSING_DAYS, RESERVED_CODES, is_reserved
 from survey.models import ROLES
+from survey.web import words
 
 CODE_RULES = [
     DataRequired(),
@@ -103,7 +104,7 @@ class UserForm(FlaskForm):
             Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Not an e-mail address.")),
         ],
     )
-    role = SelectField(_l("Role"), choices=[SelectChoice(r, r) for r in ROLES])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r, words.ROLES[r]) for r in ROLES])
     agency_code = SelectField(_l("Agency (blank: all agencies)"), choices=[])
     password = PasswordField(
         _l("Password (at least 10 characters; blank keeps the current one)"),

@@ -188,22 +188,49 @@ def save(session: Session, kind: Kind, record, data: dict, scope: Scope):
 
 def deactivate(session: Session, kind: Kind, record, scope: Scope) -> None:
     """Switch a record off (records are never deleted: responses refer to them); audited."""
+    _switch(session, kind, record, scope, False)
+
+
+def reactivate(session: Session, kind: Kind, record, scope: Scope) -> None:
+    """Switch a record back on (the undo of ``deactivate``); audited."""
+    _switch(session, kind, record, scope, True)
+
+
+def _switch(session: Session, kind: Kind, record, scope: Scope, active: bool) -> None:
     if not may_change(kind, record, scope):
         raise RecordError(kind.key, _l("You cannot change this record."))
+    if record.active is active:
+        return  # already so: nothing changes, nothing to log
     before = audit.snapshot(kind.audit_kind, record)
     if isinstance(record, User):
-        accounts.disable(record)  # its sessions end too
+        accounts.update_account(record, record.role, record.agency, active)  # its sessions end either way
     else:
-        record.active = False
+        record.active = active
     audit.record(
         session,
         scope.actor,
-        "deactivate",
+        "reactivate" if active else "deactivate",
         kind.audit_kind,
         str(getattr(record, kind.key)),
         before,
         audit.snapshot(kind.audit_kind, record),
     )
+
+
+# What stops working when a record of each kind is switched off, shown before it is.
+CONSEQUENCES = {
+    "counters": _l(
+        "Its QR posters and links stop answering (citizens who scan them see “page not found”), its counter "
+        "screen closes and the API refuses new transactions for it."
+    ),
+    "agencies": _l(
+        "The agency is shown as inactive in the lists. Its counters keep their own state: deactivate them too "
+        "if their posters must stop answering."
+    ),
+    "services": _l("The service is shown as inactive in the reference lists."),
+    "targets": _l("The dashboard and the report pack no longer compare the figures with this target."),
+    "users": _l("The account can no longer log in, and its open sessions end at once."),
+}
 
 
 KINDS = {

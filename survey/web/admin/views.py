@@ -16,8 +16,9 @@ from wtforms.fields.choices import SelectChoice
 from survey import db
 from survey.domain import audit, catalog
 from survey.models import Agency, QuestionnaireVersion
+from survey.web import words
 from survey.web.access import roles_required, visible_agencies
-from survey.web.admin import records
+from survey.web.admin import history, records
 from survey.web.forms import ActionForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -79,6 +80,7 @@ def listing(name: str):
         rows=rows,
         can_add=records.may_change(kind, None, scope()) and (not kind.global_only or scope().is_global),
         action=ActionForm(),
+        undo=next((r for r in rows if str(getattr(r, kind.key)) == request.args.get("undo") and not r.active), None),
     )
 
 
@@ -135,18 +137,45 @@ def save(name: str, key: str | None = None):
     return render_template("admin/form.html", kind=kind, form=form, record=record), 422
 
 
-@bp.post("/<name>/<path:key>/deactivate")
-@roles_required("admin")
-def deactivate(name: str, key: str):
+def _changeable(name: str, key: str):
     kind, sc = _kind(name), scope()
     record = records.load(db.session(), kind, key)
     if record is None or not records.may_change(kind, record, sc):
         abort(404)
+    return kind, sc, record
+
+
+@bp.get("/<name>/<path:key>/deactivate")
+@roles_required("admin")
+def confirm_deactivate(name: str, key: str):
+    """Say what stops working before switching a record off."""
+    kind, _, record = _changeable(name, key)
+    return render_template(
+        "admin/deactivate.html", kind=kind, record=record, consequence=records.CONSEQUENCES[name], action=ActionForm()
+    )
+
+
+@bp.post("/<name>/<path:key>/deactivate")
+@roles_required("admin")
+def deactivate(name: str, key: str):
+    kind, sc, record = _changeable(name, key)
     if not ActionForm().validate():
         abort(400)
     records.deactivate(db.session(), kind, record, sc)
     db.session().commit()
     flash(_l("Deactivated %(key)s.", key=key), "info")
+    return redirect(url_for("admin.listing", name=name, undo=key), 303)
+
+
+@bp.post("/<name>/<path:key>/reactivate")
+@roles_required("admin")
+def reactivate(name: str, key: str):
+    kind, sc, record = _changeable(name, key)
+    if not ActionForm().validate():
+        abort(400)
+    records.reactivate(db.session(), kind, record, sc)
+    db.session().commit()
+    flash(_l("Reactivated %(key)s.", key=key), "info")
     return redirect(url_for("admin.listing", name=name), 303)
 
 
@@ -172,9 +201,9 @@ def audit_log():
     kind = request.args.get("kind") or None
     return render_template(
         "admin/audit.html",
-        entries=audit.entries(db.session(), kind, scope=scope().agencies),
+        entries=history.described(audit.entries(db.session(), kind, scope=scope().agencies)),
         kind=kind,
-        kinds=sorted(audit.FIELDS),
+        kinds=list(words.KINDS),
     )
 
 

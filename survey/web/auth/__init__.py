@@ -92,7 +92,10 @@ def login_post():
     user.last_login_at = utcnow()
     db.session().commit()
     sessions.start(user)
-    return redirect(_next_url(), 303)
+    target = _next_url()
+    if target == "/" and user.role == "officer":  # an officer's work is at the counter
+        target = url_for("counter.mine")
+    return redirect(target, 303)
 
 
 @bp.post("/logout")

@@ -1,7 +1,10 @@
 """The counter screen: an officer ends a transaction and shows the citizen a one-time QR code.
 
-Works without JavaScript: a plain POST creates the interaction, the QR page reloads itself with a
-meta refresh and goes back to the button once the citizen has answered or the time is up.
+Works without JavaScript: a plain POST creates the interaction and the QR page shows the code, the time
+left and a link to check whether the citizen has answered. With JavaScript, the page's own static script
+(the only script of the site: ``survey/static/counter.js``) asks the status URL every few seconds and goes
+back to the button once the citizen has answered or the time is up; no page reloads itself on a timer
+(WCAG 2.2.1).
 
 The database keeps only a hash of each token, so the screen keeps the tokens it issued, for the few
 minutes their codes are shown, in the officer's own session: a screen shows only the codes it made
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, session, url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
@@ -25,10 +28,10 @@ from survey.domain.interactions import Issued, issue_interaction
 from survey.models import Counter, Interaction, utcnow
 from survey.web.access import roles_required, visible_agencies
 from survey.web.forms import ActionForm
-from survey.web.qrcode import qr_svg
+from survey.web.qrcode import qr_svg_scalable
 
 bp = Blueprint("counter", __name__, url_prefix="/counter")
-REFRESH_SECONDS = 4
+POLL_SECONDS = 3  # how often the screen's script asks whether the citizen has answered
 SHOWN = "counter_codes"  # session key: {interaction id: token} of the codes this screen issued lately
 SHOWN_KEPT = 4
 
@@ -42,6 +45,18 @@ def _counter(code: str) -> Counter:
     if counter is None or (visible is not None and counter.agency.code not in visible):
         abort(404)
     return counter
+
+
+@bp.get("/")
+@roles_required("officer", "admin")
+def mine():
+    """The counters of the user's agencies: straight to the only one, else a list to choose from."""
+    visible = visible_agencies()
+    stmt = select(Counter).options(joinedload(Counter.agency)).where(Counter.active.is_(True)).order_by(Counter.code)
+    counters = [c for c in db.session().scalars(stmt) if visible is None or c.agency.code in visible]
+    if len(counters) == 1:
+        return redirect(url_for("counter.idle", code=counters[0].code))
+    return render_template("counter/mine.html", counters=counters)
 
 
 @bp.get("/<code>")
@@ -74,9 +89,8 @@ def finish_transaction(code: str):
     return redirect(url_for("counter.show", code=code, interaction_id=interaction.id), 303)
 
 
-@bp.get("/<code>/qr/<int:interaction_id>")
-@roles_required("officer", "admin")
-def show(code: str, interaction_id: int):
+def _shown(code: str, interaction_id: int) -> tuple[Counter, Interaction, str]:
+    """The counter, interaction and token of a code this screen issued (404 for any other)."""
     counter = _counter(code)
     token = session.get(SHOWN, {}).get(str(interaction_id))
     if token is None:  # not issued by this screen (or long ago): nothing to show, nothing to learn
@@ -84,13 +98,49 @@ def show(code: str, interaction_id: int):
     interaction = db.session().get(Interaction, interaction_id)
     if interaction is None or interaction.counter_id != counter.id:
         abort(404)
-    if interaction.used_at is not None:
-        flash(_l("Thank you: the citizen's evaluation was received."), "info")
-        return redirect(url_for("counter.idle", code=code))
+    return counter, interaction, token
+
+
+def _seconds_left(interaction: Interaction) -> int:
+    """How long the screen still shows the code (0: time is up)."""
     shown_for = utcnow() - interaction.created_at
-    if shown_for > timedelta(seconds=current_app.config["COUNTER_QR_SECONDS"]):
+    return max(0, int(current_app.config["COUNTER_QR_SECONDS"] - shown_for.total_seconds()))
+
+
+def _state(interaction: Interaction) -> str:
+    if interaction.used_at is not None:
+        return "answered"
+    return "waiting" if _seconds_left(interaction) > 0 else "expired"
+
+
+@bp.get("/<code>/qr/<int:interaction_id>")
+@roles_required("officer", "admin")
+def show(code: str, interaction_id: int):
+    counter, interaction, token = _shown(code, interaction_id)
+    state = _state(interaction)
+    if state == "answered":
+        flash(_l("Thank you: the citizen's evaluation was received."), "info")
+    if state != "waiting":
         return redirect(url_for("counter.idle", code=code))
     url = signing.external_url("citizen.token_form", token=token)
+    qr = Markup(qr_svg_scalable(url, str(_l("QR code of the evaluation link"))))
     return render_template(
-        "counter/show.html", counter=counter, url=url, refresh=REFRESH_SECONDS, qr=Markup(qr_svg(url).decode())
+        "counter/show.html",
+        counter=counter,
+        url=url,
+        qr=qr,
+        seconds_left=_seconds_left(interaction),
+        poll=POLL_SECONDS,
+        here=url_for("counter.show", code=code, interaction_id=interaction_id),
+        status=url_for("counter.status", code=code, interaction_id=interaction_id),
     )
+
+
+@bp.get("/<code>/qr/<int:interaction_id>/status")
+@roles_required("officer", "admin")
+def status(code: str, interaction_id: int):
+    """Whether the citizen has answered the code shown (JSON, for the screen's script)."""
+    _, interaction, _ = _shown(code, interaction_id)
+    response = jsonify(state=_state(interaction), seconds_left=_seconds_left(interaction))
+    response.headers["Cache-Control"] = "no-store"
+    return response
