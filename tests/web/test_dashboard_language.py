@@ -126,3 +126,12 @@ def test_tables_scroll_inside_their_card_and_the_skip_link_comes_first(client):
     assert html.count('class="scroll" tabindex="0" role="region" aria-label="') >= 8
     body = html.split("<body>", 1)[1]
     assert body.lstrip().startswith('<a class="skip" href="#main">') and '<main id="main"' in body
+
+
+def test_report_pack_page_names_the_questionnaire_and_month_in_the_language(client):
+    _, last = this_and_last_month()
+    year, month = last.split("-")
+    html = client.get(f"/dashboard/report/{last}.pdf?questionnaire=sipas&lang=en").text
+    assert "Survey of satisfaction with administrative services" in html and ">sipas<" not in html
+    assert f"{datetime(int(year), int(month), 1):%B} {year}" in html
+    assert f"<strong>{month}/{year}</strong>" in client.get(f"/dashboard/report/{last}.pdf?lang=vi").text

@@ -153,8 +153,7 @@ def _today():
 
 def _questionnaires() -> list[tuple[str, str]]:
     """(id, title in the user's language) of each questionnaire, for the selector."""
-    found = catalog.current()
-    return [(qid, found.get(qid).title.get(str(get_locale()))) for qid in found.ids()]
+    return [(qid, wording.questionnaire_title(qid)) for qid in catalog.current().ids()]
 
 
 @bp.get("/charts/<name>.<fmt>")
@@ -252,6 +251,7 @@ def init_app(app) -> None:
     if draw_ahead not in hooks:
         hooks.append(draw_ahead)  # run by the figures' watcher only
     app.jinja_env.globals["chart_url"] = chart_url
+    app.jinja_env.globals["dashboard_wording"] = wording  # months and titles in the user's language
 
 
 def preload() -> None:

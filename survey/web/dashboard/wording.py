@@ -146,3 +146,11 @@ def target(code: str) -> str:
 def missing(value) -> bool:
     """Whether a figure is missing (None or NaN)."""
     return value is None or value != value
+
+
+def questionnaire_title(qid: str) -> str:
+    """A questionnaire's title in the user's language (its id when unknown)."""
+    from survey.domain import catalog
+
+    definition = catalog.current().get(qid)
+    return definition.title.get(str(get_locale())) if definition else qid
