@@ -23,6 +23,8 @@ from matplotlib.backends.backend_pdf import FigureCanvasPdf
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure, FigureBase
 
+from analysis.wording import VI, current, vi_number, vi_percent  # noqa: F401 (vi_*: the report pack's)
+
 OKABE_ITO = {
     "black": "#000000",
     "orange": "#E69F00",
@@ -40,15 +42,10 @@ INK = "#333333"
 TARGET_LINES = (("--", OKABE_ITO["vermillion"]), ("-.", OKABE_ITO["purple"]), (":", OKABE_ITO["black"]))
 SEQUENTIAL = "cividis"
 FONT = "DejaVu Sans"
-FOOTER = "Nguồn: Khảo sát tại quầy — không phải Chỉ số SIPAS chính thức"
-NO_DATA = "Chưa có dữ liệu"
-PCT_LABEL = "Tỷ lệ hài lòng (%)"
-STATUS_LABELS = {
-    "met": "Đạt",
-    "not_met": "Chưa đạt",
-    "inconclusive": "Chưa đủ cơ sở kết luận",
-    "insufficient": "Quá ít phiếu",
-}
+FOOTER = VI["footer"]
+NO_DATA = VI["no_data"]
+PCT_LABEL = VI["pct_label"]
+STATUS_LABELS = {code: VI[f"status.{code}"] for code in ("met", "not_met", "inconclusive", "insufficient")}
 # Names come from data and are drawn as typed: "Phường $x^2$" is not mathtext, nor TeX. Text objects
 # (titles, tick labels, legends, annotations, table cells) take this when created.
 LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
@@ -96,33 +93,29 @@ def literal_text() -> Iterator[None]:
         yield
 
 
-def vi_number(value, decimals: int = 1) -> str:
-    """Write a number the Vietnamese way: 1.234,5 (blank for a missing value)."""
-    if value is None or pd.isna(value):
-        return ""
-    text = f"{float(value):,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+def number(value, decimals: int = 1) -> str:
+    """Write a number as the current wording does (Vietnamese: 1.234,5); blank for a missing value."""
+    return "" if value is None or pd.isna(value) else current().number(value, decimals)
 
 
-def vi_percent(value, decimals: int = 1) -> str:
-    """Write a percentage the Vietnamese way: 87,4 %."""
-    return f"{vi_number(value, decimals)} %" if value is not None and not pd.isna(value) else ""
+def percent(value, decimals: int = 1) -> str:
+    """Write a percentage as the current wording does (Vietnamese: 87,4 %); blank for a missing value."""
+    return "" if value is None or pd.isna(value) else current().percent(value, decimals)
 
 
 def month_label(period: str) -> str:
-    """Write a 'YYYY-MM' month as on the charts: 10/2026."""
-    year, month = str(period).split("-")
-    return f"{month}/{year}"
+    """Write a 'YYYY-MM' month as the current wording does (Vietnamese: 10/2026)."""
+    return current().month(str(period))
 
 
 def target_label(value: float) -> str:
     """Name a target line: Mục tiêu 86 %."""
-    return f"Mục tiêu {vi_number(value, 0 if float(value).is_integer() else 1)} %"
+    return current()("target", value=percent(value, 0 if float(value).is_integer() else 1))
 
 
 def status_label(status) -> str:
-    """Translate a status code (met, not_met, inconclusive, insufficient) into Vietnamese."""
-    return STATUS_LABELS.get(status, "") if isinstance(status, str) else ""
+    """Name a status code (met, not_met, inconclusive, insufficient) in the current wording."""
+    return current()(f"status.{status}") if isinstance(status, str) and status in STATUS_LABELS else ""
 
 
 def target_list(targets) -> list[tuple[str, float]]:
@@ -165,8 +158,9 @@ def legend_above(ax: Axes) -> None:
         )
 
 
-def draw_empty(ax: Axes, text: str = NO_DATA) -> None:
+def draw_empty(ax: Axes, text: str | None = None) -> None:
     """Replace a plot by a plain message when there is nothing to draw."""
+    text = current()("no_data") if text is None else text
     ax.set_axis_off()
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=16, color=MUTED)
 
@@ -205,7 +199,7 @@ def figure_bytes(fig: Figure, fmt: str, title: str) -> bytes:
     and drawing text is most of their cost, so this halves the time of a cold chart.
     """
     buffer = BytesIO()
-    metadata = dict(zip(METADATA_KEYS[fmt], (title, FOOTER), strict=True))
+    metadata = dict(zip(METADATA_KEYS[fmt], (title, current()("footer")), strict=True))
     fig.set_dpi(mpl.rcParams["savefig.dpi"])
     canvas = CANVASES[fmt](fig)
     if fmt == "png":

@@ -1,4 +1,4 @@
-"""The words beside the charts: titles, text alternatives and the headline, in Vietnamese.
+"""The words beside the charts: titles and text alternatives in the current wording; the headline in Vietnamese.
 
 Each works on what ``analysis.dashboard.chart_data`` prepared (or on the monthly table for the headline),
 so a page can show a chart, its title, an ``alt`` text that says what it shows, and its data table.
@@ -8,8 +8,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.chart_style import NO_DATA, month_label, status_label, target_label, vi_number, vi_percent
-from analysis.dashboard import DEFAULT_MIN_N, TITLES, focus_context, heatmap_frame, in_force, rank_agencies
+from analysis.chart_style import (
+    NO_DATA,
+    month_label,
+    number,
+    percent,
+    status_label,
+    target_label,
+    vi_number,
+    vi_percent,
+)
+from analysis.dashboard import DEFAULT_MIN_N, chart_title_of, focus_context, heatmap_frame, in_force, rank_agencies
+from analysis.wording import current
 
 ROWS = {
     "trend": "trend",
@@ -24,49 +34,50 @@ ROWS = {
 
 def chart_title(name: str, data: dict) -> str:
     """The chart's title: the one chart_data gave it, else the generic one."""
-    return data.get("title") or TITLES.get(name, name)
+    return data.get("title") or chart_title_of(name)
 
 
 def _extremes(rows: pd.DataFrame, label: str) -> tuple[str, str]:
     """The highest and lowest rows, written 'label (87,4 %)'."""
     ordered = rows.sort_values("pct_satisfied", ascending=False, kind="stable")
     top, bottom = ordered.iloc[0], ordered.iloc[-1]
+    words = current()
     return (
-        f"{top[label]} ({vi_percent(top['pct_satisfied'])})",
-        f"{bottom[label]} ({vi_percent(bottom['pct_satisfied'])})",
+        words("alt.value", label=top[label], value=percent(top["pct_satisfied"])),
+        words("alt.value", label=bottom[label], value=percent(bottom["pct_satisfied"])),
     )
 
 
 def _series_alt(name: str, rows: pd.DataFrame) -> str:
-    first, last = rows.iloc[0], rows.iloc[-1]
+    first, last, words = rows.iloc[0], rows.iloc[-1], current()
     if name == "volume":
-        rate = " và đường tỷ lệ phản hồi" if rows["response_rate"].notna().any() else ""
-        total = vi_number(rows["responses"].sum(), 0)
-        span = f"{month_label(first['period'])} đến {month_label(last['period'])}"
-        return f"Biểu đồ cột: số phiếu theo tháng từ {span}, tổng {total} phiếu{rate}."
-    start = f"{month_label(first['period'])} ({vi_percent(first['pct_satisfied'])})"
-    end = f"{month_label(last['period'])} ({vi_percent(last['pct_satisfied'])})"
-    return f"Biểu đồ đường: chỉ số hài lòng chung theo tháng, từ {start} đến {end}, có khoảng tin cậy 95 % và mục tiêu."
+        rate = words("alt.volume_rate") if rows["response_rate"].notna().any() else ""
+        total = number(rows["responses"].sum(), 0)
+        start, end = month_label(first["period"]), month_label(last["period"])
+        return words("alt.volume", start=start, end=end, total=total, rate=rate)
+    start = words("alt.value", label=month_label(first["period"]), value=percent(first["pct_satisfied"]))
+    end = words("alt.value", label=month_label(last["period"]), value=percent(last["pct_satisfied"]))
+    return words("alt.trend", start=start, end=end)
 
 
 def _ranking_alt(rows: pd.DataFrame, min_n: int) -> str:
     ranked = rank_agencies(rows, min_n)
     enough = ranked[ranked["rank"].notna()]
-    few = len(ranked) - len(enough)
-    text = f"Biểu đồ điểm: {len(enough)} cơ quan xếp hạng theo chỉ số hài lòng chung"
+    few, words = len(ranked) - len(enough), current()
+    text = words("alt.ranking", count=len(enough))
     if len(enough):
         best, worst = _extremes(enough, "agency_name")
-        text += f", cao nhất {best}, thấp nhất {worst}"
+        text += words("alt.ranking_ends", best=best, worst=worst)
     if few:
-        text += f"; {few} cơ quan có ít hơn {min_n} phiếu, hiển thị màu xám, không xếp hạng"
+        text += words("alt.ranking_few", few=few, min_n=min_n)
     return text + "."
 
 
 def chart_alt(name: str, data: dict) -> str:
-    """Say in one or two sentences what a chart shows (the alt text of its image)."""
-    rows = data.get(ROWS.get(name, ""))
+    """Say in one or two sentences what a chart shows, with its figures (the alt text of its image)."""
+    rows, words = data.get(ROWS.get(name, "")), current()
     if rows is None or rows.empty or (name == "volume" and rows["responses"].sum() == 0):
-        return f"{chart_title(name, data)}: {NO_DATA.lower()}."
+        return words("alt.no_data", title=chart_title(name, data))
     min_n = data.get("min_n", DEFAULT_MIN_N)
     if name in ("trend", "volume"):
         return _series_alt(name, rows.sort_values("period"))
@@ -74,18 +85,16 @@ def chart_alt(name: str, data: dict) -> str:
         return _ranking_alt(rows, min_n)
     if name == "heatmap":
         values = heatmap_frame(rows, min_n)
-        low, high = vi_percent(values.min().min()), vi_percent(values.max().max())
-        return (
-            f"Bản đồ nhiệt: tỷ lệ hài lòng của {values.shape[0]} cơ quan theo {values.shape[1]} tiêu chí, "
-            f"từ {low} đến {high}; ô gạch chéo: quá ít câu trả lời."
-        )
+        shape = {"rows": values.shape[0], "columns": values.shape[1]}
+        if values.isna().all().all():  # every cell has too few answers: there is no range to give
+            return words("alt.heatmap_few", **shape)
+        low, high = percent(values.min().min()), percent(values.max().max())
+        return words("alt.heatmap", low=low, high=high, **shape)
     if name == "priorities":
         best, _ = _extremes(rows, "label")
-        return f"Biểu đồ thanh: {len(rows)} ưu tiên cải thiện, được chọn nhiều nhất: {best}."
-    kind, label = ("Biểu đồ cột", "label") if name == "elements" else ("Biểu đồ thanh", "code")
-    best, worst = _extremes(rows, label)
-    noun = "yếu tố" if name == "elements" else "tiêu chí"
-    return f"{kind}: tỷ lệ hài lòng của {len(rows)} {noun}, cao nhất {best}, thấp nhất {worst}."
+        return words("alt.priorities", count=len(rows), best=best)
+    best, worst = _extremes(rows, "label" if name == "elements" else "code")
+    return words(f"alt.{name}", count=len(rows), best=best, worst=worst)
 
 
 def headline(table: pd.DataFrame, *, agency: str | None = None, targets=None, questionnaire: str | None = None):

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from analysis.chart_style import FOOTER, figure_bytes, finish_figure, house_style, new_figure, percent_floor
 from analysis.chart_text import chart_alt, chart_title, headline
-from analysis.dashboard import DEFAULT_MIN_N, TITLES, chart_data, chart_table, heatmap_frame
+from analysis.dashboard import DEFAULT_MIN_N, chart_data, chart_table, chart_title_of, heatmap_frame
 from analysis.plots import (
     heatmap_floor,
     plot_criteria,
@@ -23,6 +23,7 @@ from analysis.plots import (
     plot_trend,
     plot_volume,
 )
+from analysis.wording import Wording, using
 
 __all__ = [
     "CHART_NAMES",
@@ -35,6 +36,7 @@ __all__ = [
     "chart_title",
     "figure_size",
     "headline",
+    "pixel_size",
     "plot_criteria",
     "plot_elements",
     "plot_heatmap",
@@ -87,7 +89,7 @@ def chart_figure(
     fig = new_figure(figsize or figure_size(name, data))
     arguments = {p: data[p] for p in parameters[1:] if data.get(p) is not None}
     plotter(fig.add_subplot(), _rows(name, data), **arguments)
-    finish_figure(fig, title or data.get("title") or TITLES[name], footer=footer, left=left)
+    finish_figure(fig, title or data.get("title") or chart_title_of(name), footer=footer, left=left)
     return fig
 
 
@@ -104,19 +106,39 @@ def split_chart(name: str, data: dict, per_page: int = 30) -> list[dict]:
     else:
         scale = {"vmin": heatmap_floor(rows["pct_satisfied"].where(rows["n"] >= data.get("min_n", DEFAULT_MIN_N)))}
     groups = [codes[i : i + per_page] for i in range(0, len(codes), per_page)]
-    title = data.get("title") or TITLES[name]
+    title = data.get("title") or chart_title_of(name)
     return [
         {**data, **scale, key: rows[rows["agency_code"].isin(group)], "title": f"{title} ({k}/{len(groups)})"}
         for k, group in enumerate(groups, start=1)
     ]
 
 
-def render_chart(name: str, data: dict, fmt: str, *, title: str | None = None, footer: str = FOOTER) -> bytes:
-    """Render a chart (see CHART_NAMES) as png, svg or pdf bytes, titled, with the source footer."""
+def render_chart(
+    name: str,
+    data: dict,
+    fmt: str,
+    *,
+    title: str | None = None,
+    footer: str | None = None,
+    wording: Wording | None = None,
+) -> bytes:
+    """Render a chart (see CHART_NAMES) as png, svg or pdf bytes, titled, with the source footer.
+
+    wording: the words and number formats to draw with (analysis.wording; the current one when None).
+    """
     if name not in PLOTTERS:
         raise ValueError(f"unknown chart {name!r}; known: {', '.join(CHART_NAMES)}")
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
-    title = title or data.get("title") or TITLES[name]
-    with house_style():
-        return figure_bytes(chart_figure(name, data, title=title, footer=footer), fmt, title)
+    with using(wording) as words, house_style():
+        title = title or data.get("title") or chart_title_of(name)
+        figure = chart_figure(name, data, title=title, footer=footer or words("footer"))
+        return figure_bytes(figure, fmt, title)
+
+
+def pixel_size(name: str, data: dict) -> tuple[int, int]:
+    """The width and height of a chart's PNG in pixels: shown at this size, its smallest text is 12 px."""
+    from analysis.chart_style import RC
+
+    width, height = figure_size(name, data)
+    return round(width * RC["savefig.dpi"]), round(height * RC["savefig.dpi"])

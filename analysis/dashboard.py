@@ -12,20 +12,19 @@ import pandas as pd
 
 from analysis.chart_style import month_label, status_label, target_label, target_list
 from analysis.hierarchy import ALL
-from analysis.indices import ALL_AGENCIES_NAME
 from analysis.targets import targets_in_force
+from analysis.wording import VI
+from analysis.wording import current as current_wording
 from questionnaires import Catalog
 
 DEFAULT_MIN_N = 30
-TITLES = {
-    "trend": "Xu hướng chỉ số hài lòng chung",
-    "volume": "Số phiếu khảo sát theo tháng",
-    "ranking": "Xếp hạng cơ quan theo chỉ số hài lòng chung",
-    "elements": "Chỉ số hài lòng theo yếu tố",
-    "criteria": "Tỷ lệ hài lòng theo tiêu chí",
-    "heatmap": "Tỷ lệ hài lòng theo cơ quan và tiêu chí",
-    "priorities": "Ưu tiên cải thiện theo mong đợi của người dân",
-}
+NAMES = ("trend", "volume", "ranking", "elements", "criteria", "heatmap", "priorities")
+TITLES = {name: VI[f"title.{name}"] for name in NAMES}  # the Vietnamese ones; chart_title: in the current wording
+
+
+def chart_title_of(name: str) -> str:
+    """A chart's generic title in the current wording."""
+    return current_wording()(f"title.{name}") if name in TITLES else name
 
 
 def first_pool(table: pd.DataFrame, questionnaire: str | None = None) -> pd.DataFrame:
@@ -99,7 +98,7 @@ def focus_context(table, trend, agency, agency_name, questionnaire) -> tuple[pd.
     rows = first_pool(table, questionnaire)
     focus = agency or (rows["agency_code"].iloc[0] if not rows.empty else ALL)
     names = dict(zip(rows["agency_code"], rows["agency_name"], strict=True))
-    name = agency_name or names.get(focus) or (ALL_AGENCIES_NAME if focus == ALL else focus)
+    name = agency_name or names.get(focus) or (current_wording()("all_agencies") if focus == ALL else focus)
     month = rows["period"].iloc[0] if not rows.empty else None
     if month is None and trend is not None and not trend.empty:
         month = str(trend["period"].iloc[-1])
@@ -110,13 +109,13 @@ def _series(name: str, view: dict) -> dict:
     """Trend or volume: the month-by-month frame of the focus block."""
     frame = view[name] if view[name] is not None else pd.DataFrame(columns=["period"])
     extra = {"targets": view["targets"], "min_n": view["min_n"]} if name == "trend" else {}
-    return {"title": f"{TITLES[name]} — {view['name']}", name: frame, **extra}
+    return {"title": f"{chart_title_of(name)} — {view['name']}", name: frame, **extra}
 
 
 def _across(name: str, view: dict) -> dict:
     """Ranking or heatmap: the blocks below the focus, best first, too-few-answers blocks last."""
     ranked = rank_agencies(_level(view["rows"], "overall", view["children"]), view["min_n"])
-    title = f"{TITLES[name]}{view['of']}{view['in_month']}"
+    title = f"{chart_title_of(name)}{view['of']}{view['in_month']}"
     if name == "ranking":
         return {"title": title, "overall_rows": ranked, "targets": view["targets"], "min_n": view["min_n"]}
     criteria = _level(view["rows"], "criterion", list(ranked["agency_code"]))
@@ -125,7 +124,7 @@ def _across(name: str, view: dict) -> dict:
 
 def _within_focus(name: str, view: dict) -> dict:
     """Elements, criteria or priorities of the focus block."""
-    title = f"{TITLES[name]} — {view['name']}{view['in_month']}"
+    title = f"{chart_title_of(name)} — {view['name']}{view['in_month']}"
     level = {"elements": "element", "criteria": "criterion", "priorities": "priority"}[name]
     rows = _level(view["rows"], level, [view["focus"]])
     if name == "priorities":
@@ -175,7 +174,7 @@ def chart_data(
         "name": focus_name,
         "children": children,
         "of": "" if focus == ALL else f" — {focus_name}",
-        "in_month": f", tháng {month_label(month)}" if month else "",
+        "in_month": current_wording()("in_month", month=month_label(month)) if month else "",
         "targets": in_force(targets, month),
         "min_n": min_n,
         "catalog": catalog,
@@ -189,35 +188,35 @@ def _status_headers(frame: pd.DataFrame, targets) -> dict[str, str]:
     """Name each status column after its target: Mục tiêu 86 %."""
     values = dict(target_list(targets))
     return {
-        c: target_label(values[c[7:]]) if c[7:] in values else f"Mục tiêu {c[7:]}"
+        c: target_label(values[c[7:]]) if c[7:] in values else current_wording()("target", value=c[7:])
         for c in frame.columns
         if c.startswith("status_")
     }
 
 
-FIGURES = {"pct_satisfied": "Tỷ lệ hài lòng (%)", "ci_low": "KTC 95 %: cận dưới", "ci_high": "KTC 95 %: cận trên"}
-ANSWERS = {"code": "Mã", "label": "Nội dung", "n": "Số câu trả lời"}
-TABLES = {  # chart: (its rows in the data, displayed columns, whether target statuses follow)
-    "trend": ("trend", {"period": "Tháng", "n": "Số phiếu", **FIGURES}, True),
+FIGURES = {"pct_satisfied": "col.pct", "ci_low": "col.low", "ci_high": "col.high"}
+ANSWERS = {"code": "col.code", "label": "col.text", "n": "col.answers"}
+TABLES = {  # chart: (its rows in the data, displayed columns (keys of their words), whether target statuses follow)
+    "trend": ("trend", {"period": "col.month", "n": "col.responses", **FIGURES}, True),
     "volume": (
         "volume",
         {
-            "period": "Tháng",
-            "responses": "Số phiếu",
-            "issued": "Số lượt mời",
-            "used": "Số lượt trả lời",
-            "response_rate": "Tỷ lệ phản hồi (%)",
+            "period": "col.month",
+            "responses": "col.responses",
+            "issued": "col.issued",
+            "used": "col.used",
+            "response_rate": "col.rate",
         },
         False,
     ),
-    "ranking": ("overall_rows", {"rank": "Hạng", "agency_name": "Cơ quan", "n": "Số phiếu", **FIGURES}, True),
-    "elements": ("element_rows", {"code": "Mã", "label": "Yếu tố", "n": "Số phiếu", **FIGURES}, True),
-    "criteria": ("criterion_rows", {"element_label": "Yếu tố", **ANSWERS, **FIGURES}, True),
-    "priorities": (
-        "priority_rows",
-        {"rank": "Thứ tự", **ANSWERS, **FIGURES, "pct_satisfied": "Tỷ lệ chọn “Nhiều”, “Rất nhiều” (%)"},
-        False,
+    "ranking": (
+        "overall_rows",
+        {"rank": "col.rank", "agency_name": "col.agency", "n": "col.responses", **FIGURES},
+        True,
     ),
+    "elements": ("element_rows", {"code": "col.code", "label": "col.element", "n": "col.responses", **FIGURES}, True),
+    "criteria": ("criterion_rows", {"element_label": "col.element", **ANSWERS, **FIGURES}, True),
+    "priorities": ("priority_rows", {"rank": "col.order", **ANSWERS, **FIGURES, "pct_satisfied": "col.chosen"}, False),
 }
 
 
@@ -234,13 +233,17 @@ def _ordered(name: str, frame: pd.DataFrame, min_n: int) -> pd.DataFrame:
 
 
 def chart_table(name: str, data: dict) -> pd.DataFrame:
-    """Give the accessible data table shown beside a chart (Vietnamese headers, statuses in words)."""
+    """Give the accessible data table shown beside a chart (headers and statuses in the current wording)."""
     min_n = data.get("min_n", DEFAULT_MIN_N)
     if name == "heatmap":
-        return heatmap_frame(data.get("criterion_rows", pd.DataFrame()), min_n).reset_index(names="Cơ quan")
+        return heatmap_frame(data.get("criterion_rows", pd.DataFrame()), min_n).reset_index(
+            names=current_wording()("col.agency")
+        )
     if name not in TABLES:
         raise ValueError(f"unknown chart {name!r}; known: {', '.join([*TABLES, 'heatmap'])}")
-    key, columns, with_status = TABLES[name]
+    key, keys, with_status = TABLES[name]
+    words = current_wording()
+    columns = {column: words(k) for column, k in keys.items()}
     frame = data.get(key)
     if frame is None or frame.empty:
         return pd.DataFrame(columns=list(columns.values()))

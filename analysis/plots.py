@@ -17,18 +17,19 @@ from analysis.chart_style import (
     INK,
     MAIN,
     MUTED,
-    PCT_LABEL,
     SECOND,
     SEQUENTIAL,
     draw_empty,
     draw_targets,
     legend_above,
     month_label,
+    number,
+    percent,
     percent_floor,
-    vi_number,
     wrap,
 )
 from analysis.dashboard import DEFAULT_MIN_N, heatmap_frame, rank_agencies
+from analysis.wording import current
 
 MAX_CELL_VALUES = 1000  # a heatmap writes its values in the cells up to this many cells (50 agencies × 20)
 WHISKER = {"capsize": 3, "elinewidth": 1.1, "capthick": 1.1}
@@ -60,14 +61,14 @@ def plot_trend(ax: Axes, trend: pd.DataFrame, targets=(), min_n: int | None = No
     index = _month_index(rows["period"])
     span = np.arange(index.min(), index.max() + 1)
     full = rows.assign(i=index).set_index("i").reindex(span)
-    ax.fill_between(span, full["ci_low"], full["ci_high"], color=MAIN, alpha=0.2, lw=0, label="Khoảng tin cậy 95 %")
+    ax.fill_between(span, full["ci_low"], full["ci_high"], color=MAIN, alpha=0.2, lw=0, label=current()("interval"))
     lonely = (
         full["pct_satisfied"].notna() & full["pct_satisfied"].shift(1).isna() & full["pct_satisfied"].shift(-1).isna()
     )
     if lonely.any():  # a month without neighbours has no band to show: draw its interval as a whisker
         alone = full[lonely]
         ax.errorbar(alone.index, alone["pct_satisfied"], yerr=_errors(alone), fmt="none", ecolor=MAIN, **WHISKER)
-    ax.plot(span, full["pct_satisfied"], color=MAIN, marker="o", lw=2, label="Chỉ số hài lòng chung")
+    ax.plot(span, full["pct_satisfied"], color=MAIN, marker="o", lw=2, label=current()("overall"))
     few = _few(rows, min_n)
     if few.any():
         ax.plot(
@@ -78,7 +79,7 @@ def plot_trend(ax: Axes, trend: pd.DataFrame, targets=(), min_n: int | None = No
             mfc="white",
             mec=MUTED,
             mew=1.5,
-            label=f"Quá ít phiếu (n < {min_n})",
+            label=current()("too_few", min_n=min_n),
         )
     draw_targets(ax, targets)
     step = max(1, int(np.ceil(len(span) / 12)))
@@ -86,7 +87,7 @@ def plot_trend(ax: Axes, trend: pd.DataFrame, targets=(), min_n: int | None = No
     ax.set_xticks(ticks, [month_label(f"{i // 12:04d}-{i % 12 + 1:02d}") for i in ticks])
     ax.set_xlim(span[0] - 0.5, span[-1] + 0.5)
     ax.set_ylim(percent_floor(rows["ci_low"], targets), 100.5)
-    ax.set_ylabel(PCT_LABEL)
+    ax.set_ylabel(current()("pct_label"))
     ax.grid(axis="y", color="#E5E5E5")
     legend_above(ax)
 
@@ -128,15 +129,18 @@ def plot_ranking(
     rows = rank_agencies(overall_rows, min_n)
     few = rows["rank"].isna().to_numpy()
     y = np.arange(len(rows))
-    for mask, colour, face, label in ((~few, MAIN, MAIN, None), (few, MUTED, "white", f"Quá ít phiếu (n < {min_n})")):
+    for mask, colour, face, label in (
+        (~few, MAIN, MAIN, None),
+        (few, MUTED, "white", current()("too_few", min_n=min_n)),
+    ):
         if mask.any():
             part, style = rows[mask], {"fmt": "o", "color": colour, "mfc": face, "mec": colour, "ms": 6}
             ax.errorbar(part["pct_satisfied"], y[mask], xerr=_errors(part), label=label, **style, **WHISKER)
     names = [
-        wrap(f"{name} · quá ít phiếu (n = {vi_number(n, 0)})" if pd.isna(rank) else f"{rank}. {name}", 60, 1)
+        wrap(current()("too_few_row", name=name, n=number(n, 0)) if pd.isna(rank) else f"{rank}. {name}", 60, 1)
         for rank, name, n in zip(rows["rank"], rows["agency_name"], rows["n"], strict=True)
     ]
-    _row_labels(ax, y, names, [f"{vi_number(v)} %" for v in rows["pct_satisfied"]], few)
+    _row_labels(ax, y, names, [percent(v) for v in rows["pct_satisfied"]], few)
     if few.any() and not few.all():
         ax.axhline(few.argmax() - 0.5, color="#CCCCCC", lw=0.8)
     ax.set_ylim(len(rows) - 0.5, -0.5)
@@ -144,7 +148,7 @@ def plot_ranking(
         xmin = percent_floor(rows.loc[~few, "ci_low"] if (~few).any() else rows["ci_low"], targets)
     ax.set_xlim(xmin, 100.5)
     draw_targets(ax, targets, vertical=True)
-    ax.set_xlabel(f"{PCT_LABEL}, khoảng tin cậy 95 %")
+    ax.set_xlabel(current()("ranking_axis"))
     ax.grid(axis="x", color="#E5E5E5")
     legend_above(ax)
 
@@ -154,7 +158,7 @@ def _bar_values(ax: Axes, positions, rows: pd.DataFrame, *, horizontal: bool) ->
     for position, value in zip(positions, rows["pct_satisfied"], strict=True):
         xy = (2, position) if horizontal else (position, 2)
         ax.annotate(
-            f"{vi_number(value)} %",
+            percent(value),
             xy,
             ha="left" if horizontal else "center",
             va="center" if horizontal else "bottom",
@@ -185,7 +189,7 @@ def _bars(ax: Axes, rows: pd.DataFrame, labels, targets, min_n, *, horizontal: b
     draw_targets(ax, targets, vertical=horizontal)
     ax.grid(axis="x" if horizontal else "y", color="#E5E5E5")
     if min_n is not None and _few(rows, min_n).any():
-        ax.bar([0], [0], color=MUTED, label=f"Quá ít phiếu (n < {min_n})")
+        ax.bar([0], [0], color=MUTED, label=current()("too_few", min_n=min_n))
     legend_above(ax)
 
 
@@ -194,7 +198,7 @@ def plot_elements(ax: Axes, element_rows: pd.DataFrame, targets=(), min_n: int |
     if element_rows.empty:
         return draw_empty(ax)
     _bars(ax, element_rows, [wrap(t, 18) for t in element_rows["label"]], targets, min_n, horizontal=False)
-    ax.set_ylabel(PCT_LABEL)
+    ax.set_ylabel(current()("pct_label"))
 
 
 def _grouped(rows: pd.DataFrame) -> tuple[np.ndarray, list[tuple[int, str]]]:
@@ -227,7 +231,7 @@ def plot_criteria(ax: Axes, criterion_rows: pd.DataFrame, targets=(), min_n: int
         for position, title in headings
     ]
     _layout_by_widest(texts)
-    ax.set_xlabel(PCT_LABEL)
+    ax.set_xlabel(current()("pct_label"))
 
 
 def plot_heatmap(
@@ -255,7 +259,7 @@ def plot_heatmap(
     ax.set_ylim(values.shape[0], 0)
     small = values.shape[1] > 12 or values.shape[0] > 40
     if values.size <= MAX_CELL_VALUES:  # beyond, the numbers are unreadable and slow: the table beside has them
-        _cell_values(ax, values.to_numpy(float), mesh.get_cmap()(mesh.norm(shown)), 7 if small else 8)
+        _cell_values(ax, values.to_numpy(float), mesh.get_cmap()(mesh.norm(shown)), 8)
     ax.set_xticks([])  # rows and columns are labelled by annotations: far cheaper than ticks
     ax.set_yticks([])
     rows = [
@@ -289,8 +293,10 @@ def plot_heatmap(
     _layout_by_widest(columns)
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
-    ax.set_xlabel(f"Ô gạch chéo: quá ít câu trả lời (n < {min_n}); ô trống: không có câu trả lời", fontsize=8)
-    ax.figure.colorbar(mesh, ax=ax, label=PCT_LABEL, shrink=min(1.0, 12 / max(values.shape[0], 1)), aspect=25)
+    ax.set_xlabel(current()("heatmap_axis", min_n=min_n), fontsize=8)
+    ax.figure.colorbar(
+        mesh, ax=ax, label=current()("pct_label"), shrink=min(1.0, 12 / max(values.shape[0], 1)), aspect=25
+    )
 
 
 def _cell_values(ax: Axes, values: np.ndarray, colours: np.ndarray, size: float) -> None:
@@ -302,7 +308,7 @@ def _cell_values(ax: Axes, values: np.ndarray, colours: np.ndarray, size: float)
             ax.text(
                 j + 0.5,
                 i + 0.5,
-                vi_number(value, 0),
+                number(value, 0),
                 ha="center",
                 va="center",
                 fontsize=size,
@@ -323,7 +329,7 @@ def plot_priorities(ax: Axes, priority_rows: pd.DataFrame) -> None:
         return draw_empty(ax)
     rows = priority_rows.sort_values("pct_satisfied", ascending=False, kind="stable").reset_index(drop=True)
     _bars(ax, rows, [wrap(t, 45) for t in rows["label"]], (), None, horizontal=True)
-    ax.set_xlabel("Tỷ lệ người trả lời chọn “Nhiều” hoặc “Rất nhiều” (%)")
+    ax.set_xlabel(current()("priorities_axis"))
 
 
 def plot_volume(ax: Axes, volume: pd.DataFrame) -> None:
@@ -331,10 +337,10 @@ def plot_volume(ax: Axes, volume: pd.DataFrame) -> None:
     if volume.empty or volume["responses"].sum() == 0:
         return draw_empty(ax)
     x = np.arange(len(volume))
-    handles = [ax.bar(x, volume["responses"], color=MAIN, width=0.65, label="Số phiếu")]
+    handles = [ax.bar(x, volume["responses"], color=MAIN, width=0.65, label=current()("responses"))]
     for position, count in zip(x, volume["responses"], strict=True):
         ax.annotate(
-            vi_number(count, 0),
+            number(count, 0),
             (position, count),
             xytext=(0, 2),
             textcoords="offset points",
@@ -344,14 +350,14 @@ def plot_volume(ax: Axes, volume: pd.DataFrame) -> None:
             in_layout=False,
         )
     ax.set_xticks(x, [month_label(p) for p in volume["period"]])
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: vi_number(value, 0)))
-    ax.set_ylabel("Số phiếu")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: number(value, 0)))
+    ax.set_ylabel(current()("responses"))
     ax.set_ylim(0, volume["responses"].max() * 1.12)
     rate = volume["response_rate"].astype(float) if "response_rate" in volume else pd.Series(dtype=float)
     if rate.notna().any():
         twin = ax.twinx()
-        handles += twin.plot(x, rate, color=SECOND, marker="s", lw=2, label="Tỷ lệ phản hồi (% lượt mời có trả lời)")
+        handles += twin.plot(x, rate, color=SECOND, marker="s", lw=2, label=current()("rate_legend"))
         twin.set_ylim(0, max(100, rate.max() * 1.1))
-        twin.set_ylabel("Tỷ lệ phản hồi (%)", color=INK_SECOND)
+        twin.set_ylabel(current()("rate_axis"), color=INK_SECOND)
         twin.spines["right"].set_visible(True)
     ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1, 1.01), ncols=2, frameon=False)

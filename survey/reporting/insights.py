@@ -44,9 +44,21 @@ def trend_months(month: str) -> list[str]:
     return months[::-1]
 
 
+def current_month() -> str:
+    """This month in the office's time zone: its figures are partial until it ends."""
+    return pd.Timestamp.now(tz=current_app.config["TIMEZONE"]).strftime("%Y-%m")
+
+
 def default_month(session: Session) -> str:
-    months = frames.months_with_responses(session)
-    return months[0] if months else pd.Timestamp.now(tz=current_app.config["TIMEZONE"]).strftime("%Y-%m")
+    """The last complete month with responses (this month only when no earlier one has any)."""
+    months, this = frames.months_with_responses(session), current_month()
+    complete = [m for m in months if m < this]
+    return complete[0] if complete else (months[0] if months else this)
+
+
+def month_choices(month: str) -> list[str]:
+    """The months a page offers, newest first: the year up to this month, and the one shown."""
+    return sorted(set(trend_months(current_month())) | {month}, reverse=True)
 
 
 def selection(session: Session, args, visible: set[str] | None, root: str | None) -> Selection:
@@ -179,6 +191,32 @@ def overview(figures: dict, sel: Selection) -> tuple[dict | None, pd.DataFrame, 
     headline = mine.iloc[0].to_dict() if len(mine) else None
     statuses = [c for c in table.columns if c.startswith("status_")]
     return headline, overall[overall["agency_code"] != block], statuses
+
+
+def in_language(figures: dict, sel: Selection, locale: str, all_agencies: str) -> dict:
+    """The figures with the questionnaire's element, criterion and priority texts in the locale (vi: as they are)."""
+    if locale == "vi":
+        return figures
+    definition = catalog.current().get(sel.questionnaire)
+    if definition is None:
+        return figures
+    texts = {("element", e.code): e.title.get(locale) for e in definition.elements}
+    texts |= {(i.kind, i.code): i.text.get(locale) for i in (*definition.criteria, *definition.priorities)}
+    table = figures["table"]
+    keys = pd.Series(list(zip(table["level"], table["code"], strict=True)), index=table.index, dtype=object)
+    label = keys.map(texts).fillna(table["label"]) if len(table) else table["label"]
+    names = table["agency_name"].where(table["agency_code"] != ALL, all_agencies)
+    name = all_agencies if sel.agency is None else figures["agency_name"]
+    return {**figures, "table": table.assign(label=label, agency_name=names), "agency_name": name}
+
+
+def tiles(figures: dict, sel: Selection) -> list[dict]:
+    """The block's overall row then its element rows, each a dict: the headline tiles of a page."""
+    table = figures["table"]
+    block = sel.agency or ALL
+    mine = table[(table["agency_code"] == block) & (table["service_code"] == ALL)]
+    rows = pd.concat([mine[mine["level"] == "overall"], mine[mine["level"] == "element"]])
+    return rows.to_dict("records")
 
 
 def display_table(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:

@@ -19,7 +19,7 @@ from survey import db
 from survey.domain import catalog
 from survey.reporting import store
 from survey.web.access import roles_required
-from survey.web.dashboard import packs
+from survey.web.dashboard import packs, wording
 from survey.web.dashboard.scope import VIEWERS, as_of, selection_or_404
 
 if TYPE_CHECKING:
@@ -41,13 +41,23 @@ def _chart_tag(name: str, fmt: str, sel: Selection, version: str) -> str:
 
 def _render_chart(name: str, fmt: str, sel: Selection, found: dict) -> bytes:
     from analysis import charts
-    from analysis.chart_style import FOOTER
+    from analysis.wording import using
+    from survey.reporting import insights
+
+    with using(wording.current()) as words:
+        figures = _figures(sel, found)
+        data = insights.chart_data(name, figures, sel)
+        note = _("Figures as of %(time)s", time=as_of(figures["taken_at"]))
+        title = charts.chart_title(name, data)
+        return charts.render_chart(name, data, fmt, title=title, footer=f"{words('footer')} · {note}")
+
+
+def _figures(sel: Selection, found: dict) -> dict:
+    """The selection's shared figures, with the questionnaire's texts in the user's language."""
     from survey.reporting import insights
 
     figures = insights.shared_figures(db.session(), sel, found)
-    data = insights.chart_data(name, figures, sel)
-    note = _("Figures as of %(time)s", time=as_of(figures["taken_at"]))
-    return charts.render_chart(name, data, fmt, title=charts.chart_title(name, data), footer=f"{FOOTER} · {note}")
+    return insights.in_language(figures, sel, str(get_locale()), _("All agencies"))
 
 
 def _shared(key: str, render) -> bytes:
@@ -91,7 +101,7 @@ def index():
 
 def _page_tag(sel: Selection, version: str, scope: str | None) -> str:
     """The key of a selection's figures as a page: snapshot, selection, language and the user's scope."""
-    return _chart_tag("page", "html", sel, f"{version}:{scope}")
+    return _chart_tag("page", "html", sel, f"{version}:{scope}:{_today()}")  # "this month, up to" a day
 
 
 def _render_page_bytes(sel: Selection, found: dict, scope: str | None) -> bytes:
@@ -101,31 +111,49 @@ def _render_page_bytes(sel: Selection, found: dict, scope: str | None) -> bytes:
 def _render_figures(sel: Selection, found: dict, scope: str | None) -> str:
     """The page's figures for every user whose agency is scope (None: every agency)."""
     from analysis import charts
+    from analysis.wording import using
     from survey.domain import agencies
     from survey.models import Agency
     from survey.reporting import insights
 
     session = db.session()
-    figures = insights.shared_figures(session, sel, found)
-    pieces = {name: insights.chart_data(name, figures, sel) for name in charts.CHART_NAMES}
-    tables = {name: insights.display_table(charts.chart_table(name, data)) for name, data in pieces.items()}
-    headline, children, statuses = insights.overview(figures, sel)
-    root = session.scalar(select(Agency.id).where(Agency.code == scope)) if scope else None
-    return render_template(
-        "dashboard/_figures.html",
-        sel=sel,
-        pieces=pieces,
-        tables=tables,
-        charts=charts,
-        headline=headline,
-        children=children,
-        statuses=statuses,
-        as_of=as_of(figures["taken_at"]),
-        months=insights.trend_months(sel.month)[::-1],
-        questionnaires=catalog.current().ids(),
-        agencies=insights.agency_choices(session, agencies.visible_codes(session, root)),
-        scoped=scope is not None,
-    )
+    with using(wording.current()):
+        figures = _figures(sel, found)
+        pieces = {name: insights.chart_data(name, figures, sel) for name in charts.CHART_NAMES}
+        tables = {name: insights.display_table(charts.chart_table(name, data)) for name, data in pieces.items()}
+        headline, children, statuses = insights.overview(figures, sel)
+        root = session.scalar(select(Agency.id).where(Agency.code == scope)) if scope else None
+        return render_template(
+            "dashboard/_figures.html",
+            sel=sel,
+            pieces=pieces,
+            tables=tables,
+            charts=charts,
+            headline=headline,
+            tiles=insights.tiles(figures, sel),
+            children=children,
+            statuses=statuses,
+            as_of=as_of(figures["taken_at"]),
+            this_month=insights.current_month(),
+            today=wording.day(_today()),
+            months=insights.month_choices(sel.month),
+            questionnaires=_questionnaires(),
+            agencies=insights.agency_choices(session, agencies.visible_codes(session, root)),
+            scoped=scope is not None,
+            w=wording,
+        )
+
+
+def _today():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def _questionnaires() -> list[tuple[str, str]]:
+    """(id, title in the user's language) of each questionnaire, for the selector."""
+    return [(qid, wording.questionnaire_title(qid)) for qid in catalog.current().ids()]
 
 
 @bp.get("/charts/<name>.<fmt>")
@@ -223,6 +251,7 @@ def init_app(app) -> None:
     if draw_ahead not in hooks:
         hooks.append(draw_ahead)  # run by the figures' watcher only
     app.jinja_env.globals["chart_url"] = chart_url
+    app.jinja_env.globals["dashboard_wording"] = wording  # months and titles in the user's language
 
 
 def preload() -> None:
