@@ -19,6 +19,9 @@ DEFAULTS = {
     # A citizen may read the whole form slowly; the token is in the session cookie anyway.
     "WTF_CSRF_TIME_LIMIT": 12 * 3600,
     "CITIZEN_POST_RATE_LIMIT": "30 per minute;300 per hour",
+    # A form answered under this share of its rated items asks once "send as is?" before it is stored.
+    "CONFIRM_BELOW_SHARE": 0.5,
+    "QUICK_QUESTIONNAIRE": "quay-nhanh",  # offered at the top of longer forms ("" offers none)
     "RATELIMIT_STORAGE_URI": "",  # where the limits count (default: REDIS_URL where set, else memory://)
     # "accept": a server of several workers may run with memory:// limits, each worker counting on its own
     # (development and benchmarks only; gunicorn.conf.py refuses to start so otherwise).

@@ -121,6 +121,7 @@ def make_app(database_url, tmp_path):
             "BASE_URL": "http://survey.test",
             "RATELIMIT_ENABLED": False,
             "FIGURES_MAX_AGE": 0,  # every request sees the newest figures
+            "CONFIRM_BELOW_SHARE": 0,  # tests post a few answers; the confirmation step has its own tests
             **overrides,
         }
         app = create_app(config)

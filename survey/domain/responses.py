@@ -133,6 +133,12 @@ def questionnaire_for(agency: Agency | Place, counter: Counter | Place | None = 
     return known_questionnaires.get(current_app.config["DEFAULT_QUESTIONNAIRE"])
 
 
+def quick_questionnaire() -> Definition | None:
+    """The short questionnaire a citizen in a hurry may answer instead (QUICK_QUESTIONNAIRE), if any."""
+    qid = current_app.config.get("QUICK_QUESTIONNAIRE")
+    return catalog.current().get(qid) if qid else None
+
+
 class InvalidSubmission(ValueError):
     """A submission its questionnaire version cannot hold: a caller let through what it should have refused."""
 

@@ -15,7 +15,7 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 LANG_COOKIE = "lang"
 # The query parameters pages read: a link to the same page keeps these and nothing else (never url_for's
 # own _method, _external, _scheme or _anchor, which a query string could forge, nor the route's values).
-PAGE_PARAMETERS = ("month", "questionnaire", "agency", "kind", "size", "next", "s", "lang")
+PAGE_PARAMETERS = ("month", "questionnaire", "agency", "kind", "size", "next", "s", "q", "lang")
 
 
 def select_locale() -> str:

@@ -67,7 +67,8 @@ def read_form(client, path: str, questionnaire: str) -> Form:
         radios,
         tuple(c.code for c in definition.criteria),
         definition.comment_max_length,
-        frozenset({*hidden, "website", "comment", *choices}),
+        # "confirmed": not on the page, sent by the confirmation of a nearly empty form; a known field.
+        frozenset({*hidden, "website", "comment", "confirmed", *choices}),
     )
 
 

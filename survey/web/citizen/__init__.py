@@ -9,7 +9,7 @@ from survey import db
 from survey.domain import responses, signing
 from survey.extensions import limiter
 from survey.models import Interaction
-from survey.web.citizen import forms
+from survey.web.citizen import forms, length
 from survey.web.citizen.fresh import FreshPages
 from survey.web.i18n import page_url
 from survey.web.qrcode import qr_svg
@@ -30,6 +30,26 @@ def _signed_counter(counter_code: str) -> responses.Place:
     return counter
 
 
+def _questionnaire(agency, counter):
+    """The counter's questionnaire, or the quick one when the citizen chose it (?q=, that one only)."""
+    definition = responses.questionnaire_for(agency, counter)
+    if "q" not in request.args:
+        return definition
+    quick = responses.quick_questionnaire()
+    if quick is None or request.args["q"] != quick.id:
+        abort(404)
+    return quick
+
+
+def _quick_link(definition) -> dict | None:
+    """The link to the quick questionnaire shown at the top of a longer form."""
+    quick = responses.quick_questionnaire()
+    if quick is None or "q" in request.args or len(quick.items) >= len(definition.items):
+        return None
+    locale = str(get_locale())
+    return {"url": page_url(q=quick.id), "questions": length.questions(quick), "minutes": length.minutes(quick, locale)}
+
+
 def _open_interaction(token: str) -> Interaction:
     interaction = responses.interaction_by_token(db.session(), token)
     if interaction is None:
@@ -42,16 +62,24 @@ def _open_interaction(token: str) -> Interaction:
 _fresh_pages = FreshPages()  # per worker; see survey.web.citizen.fresh
 
 
-def _render(form: forms.CitizenForm, agency, counter, status: int = 200):
+def _render(form: forms.CitizenForm, agency, counter, status: int = 200, confirm: bool = False):
     if not forms.SUBMISSION_KEY.match(form.submission_key.data or ""):
         form.submission_key.data = responses.new_submission_key()
+    definition = form.definition
     html = render_template(
         "citizen/form.html",
         form=form,
-        definition=form.definition,
+        definition=definition,
         agency=agency,
         counter=counter,
         action=page_url(),  # back to this page, with its known parameters only
+        minutes=length.minutes(definition, str(get_locale())),
+        questions=length.questions(definition),
+        parts=length.parts(definition),
+        quick=_quick_link(definition),
+        confirm={"answered": forms.answered(definition, request.form), "of": len(forms.rated(definition))}
+        if confirm
+        else None,
     )
     return html, status
 
@@ -75,6 +103,9 @@ def _submit(definition, agency, counter, channel: str, interaction: Interaction 
     posted = forms.read(definition, str(get_locale()), request.form, request.files)
     if isinstance(posted, forms.CitizenForm):
         return _render(posted, agency, counter, 422)
+    if forms.needs_confirmation(definition, request.form, current_app.config["CONFIRM_BELOW_SHARE"]):
+        # Nothing is wrong, nothing is stored yet: the same form, answers kept, asks "send as is?".
+        return _render(forms.bind(definition, str(get_locale()), request.form), agency, counter, confirm=True)
     outcome = responses.record_response(
         db.session(),
         responses.Submission(
@@ -99,7 +130,7 @@ def _submit(definition, agency, counter, channel: str, interaction: Interaction 
 @bp.get("/q/<counter_code>")
 def counter_form(counter_code: str):
     counter = _signed_counter(counter_code)
-    definition = responses.questionnaire_for(counter.agency, counter)
+    definition = _questionnaire(counter.agency, counter)
     return _fresh(definition, counter.agency, counter)
 
 
@@ -107,14 +138,14 @@ def counter_form(counter_code: str):
 @limiter.limit(citizen_post_limit)
 def submit_counter_form(counter_code: str):
     counter = _signed_counter(counter_code)
-    definition = responses.questionnaire_for(counter.agency, counter)
+    definition = _questionnaire(counter.agency, counter)
     return _submit(definition, counter.agency, counter, "qr")
 
 
 @bp.get("/t/<token>")
 def token_form(token: str):
     interaction = _open_interaction(token)
-    definition = responses.questionnaire_for(interaction.agency, interaction.counter)
+    definition = _questionnaire(interaction.agency, interaction.counter)
     # Each one-time link has its own address: its page is rendered afresh, not kept in the cache.
     return _render(forms.bind(definition, str(get_locale())), interaction.agency, interaction.counter)
 
@@ -132,7 +163,7 @@ def submit_token_form(token: str):
         abort(410)
     if not responses.is_open(interaction):
         abort(410)
-    definition = responses.questionnaire_for(interaction.agency, interaction.counter)
+    definition = _questionnaire(interaction.agency, interaction.counter)
     return _submit(definition, interaction.agency, interaction.counter, "token", interaction)
 
 

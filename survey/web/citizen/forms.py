@@ -17,6 +17,7 @@ from survey.domain.responses import CONTROL_CHARACTERS, SUBMISSION_KEY
 
 NO_OPINION = "na"
 HONEYPOT = "website"
+CONFIRMED = "confirmed"  # sent by "send as is" on the confirmation of a nearly empty form
 _CLASSES: dict[tuple[str, int, str], type[FlaskForm]] = {}
 
 
@@ -60,6 +61,7 @@ class CitizenForm(FlaskForm):
         validators=[Regexp(SUBMISSION_KEY, message=_l("The form is damaged; please reload the page."))]
     )
     website = StringField(validators=[_empty])
+    confirmed = HiddenField()
 
     def __init__(self, formdata=None, files=(), **kwargs):
         super().__init__(formdata=formdata, **kwargs)
@@ -138,6 +140,22 @@ def bind(definition: Definition, locale: str, formdata=None, files=()) -> Citize
     return form_class(definition, locale)(formdata=formdata, files=files)
 
 
+def rated(definition: Definition) -> tuple[Item, ...]:
+    """The items the confirmation step counts: the statements and priorities, not the background."""
+    return definition.criteria + definition.priorities
+
+
+def answered(definition: Definition, formdata) -> int:
+    """How many rated items the citizen answered, "no opinion" included (a choice, not an omission)."""
+    return sum(1 for item in rated(definition) if (formdata.get(item.code) or "").strip())
+
+
+def needs_confirmation(definition: Definition, formdata, share: float) -> bool:
+    """Whether to ask "send as is?" first: under share of the rated items answered, and not yet confirmed."""
+    total = len(rated(definition))
+    return not formdata.get(CONFIRMED) and answered(definition, formdata) < share * total
+
+
 @dataclass(frozen=True)
 class Posted:
     """A valid submission: what record_response needs of it."""
@@ -185,7 +203,7 @@ def _plainly_valid(definition: Definition, locale: str, formdata, files) -> Post
             if CONTROL_CHARACTERS.search(value) or len(value) > definition.comment_max_length:
                 return None
             comment = value.strip()
-        elif name not in ("submission_key", HONEYPOT) and not (csrf and name == "csrf_token"):
+        elif name not in ("submission_key", HONEYPOT, CONFIRMED) and not (csrf and name == "csrf_token"):
             return None
     key = formdata.get("submission_key", "")
     if not SUBMISSION_KEY.match(key) or not any(c.code in answers for c in definition.criteria):
