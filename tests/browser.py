@@ -66,6 +66,4 @@ def axe_violations(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
-    return [
-        f"{v['id']}: {', '.join(str(n['target']) for n in v['nodes'][:5])}" for v in results.response["violations"]
-    ]
+    return [f"{v['id']}: {', '.join(str(n['target']) for n in v['nodes'][:5])}" for v in results.response["violations"]]
