@@ -10,7 +10,8 @@
   a URL is cached for a year; a changed file gets a new URL. The citizen page inlines its small style
   sheet instead (one request on a slow phone), and the Content-Security-Policy allows exactly that
   sheet by its hash, and no script: pages run none, except the counter screen's own static script
-  (``script-src 'self'`` and ``connect-src 'self'`` on the counter blueprint only, ``SCRIPTED``).
+  and a report pack's status page (``script-src 'self'`` and ``connect-src 'self'`` there only:
+  ``SCRIPTED``, ``SCRIPTED_PAGES``).
 - Staff pages (dashboard, administration, counter, sign-in, API) are never stored by a browser or a
   proxy (``Cache-Control: no-store``): an official's figures, exports and keys do not stay on a shared
   computer after logging out. A view that chose its own caching keeps it (the dashboard's charts are
@@ -36,6 +37,7 @@ from werkzeug.security import safe_join
 STATIC = Path(__file__).resolve().parent.parent / "static"
 OWN_CACHING = ("citizen", "static")  # blueprints and endpoints that set their own Cache-Control
 SCRIPTED = ("counter",)  # blueprints whose pages may run the site's own static scripts (nothing inline)
+SCRIPTED_PAGES = ("dashboard.packs.status",)  # and single pages that may (a report pack's progress)
 INLINE_STYLES = ("citizen.css",)  # style sheets inlined in a page's <style>, allowed by their hash
 YEAR = 365 * 86400
 COMPRESSED_TYPES = [
@@ -92,7 +94,7 @@ def content_security_policy(scripts: bool = False) -> str:
 def security_headers(response):
     """Add the security headers to every response (and long caching to fingerprinted assets)."""
     headers = response.headers
-    scripted = bool(request.blueprints) and request.blueprints[-1] in SCRIPTED
+    scripted = (bool(request.blueprints) and request.blueprints[-1] in SCRIPTED) or request.endpoint in SCRIPTED_PAGES
     headers.setdefault("Content-Security-Policy", content_security_policy(scripts=scripted))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")

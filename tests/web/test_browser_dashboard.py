@@ -100,3 +100,35 @@ def test_skip_link_is_the_first_tab_stop(demo, browser):
         assert page.locator(".skip").is_visible()
         page.keyboard.press("Enter")
         assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_a_report_packs_status_page_follows_the_job_by_itself(demo, browser):
+    """No meta refresh: the page's script follows the job and shows the download once it is ready."""
+    from playwright.sync_api import expect
+    from sqlalchemy import update
+
+    from survey.models import ReportJob
+    from survey.reporting import insights, packs
+
+    with demo.app_context():
+        session = db.session()
+        job = packs.start(session, insights.Selection(last_complete_month(), "sipas", "HN"), "xlsx", None)
+        session.commit()
+        session.execute(update(ReportJob).where(ReportJob.id == job.id).values(state="running", progress=40))
+        session.commit()
+        job_id = job.id
+    with live_server(demo) as base:
+        page = signed_in(browser, base, {"width": 1024, "height": 768})
+        page.goto(f"{base}/dashboard/report/jobs/{job_id}")
+        assert page.locator('meta[http-equiv="refresh"]').count() == 0
+        assert page.locator("#pack-progress").get_attribute("value") == "40"
+        assert axe_violations(page) == []
+        with demo.app_context():
+            db.session().execute(update(ReportJob).where(ReportJob.id == job_id).values(progress=70))
+            db.session().commit()
+        expect(page.locator("#pack-progress")).to_have_attribute("value", "70", timeout=15_000)  # no eval: the CSP
+        with demo.app_context():
+            db.session().execute(update(ReportJob).where(ReportJob.id == job_id).values(state="failed", error="x"))
+            db.session().commit()
+        page.get_by_role("alert").wait_for(timeout=15_000)  # the page reloaded itself into its new state
+        assert "/dashboard/report/jobs/" in page.url

@@ -34,7 +34,8 @@ ACCOUNTS = {
     "official-P-BD": ("official", "P-BD"),
     "officer-P-HK": ("officer", "P-HK"),
 }
-REFRESH = re.compile(r'<meta http-equiv="refresh" content="\d+">')
+FOLLOWS = re.compile(r'<script src="/static/pack\.js\?v=\w+" defer></script>')  # the page's progress script
+META_REFRESH = re.compile(r"http-equiv=\"refresh\"")
 
 
 def seed(app) -> None:
@@ -82,7 +83,7 @@ def test_the_pack_page_offers_a_prepare_button_without_javascript(demo):
     html = page.text
     assert '<form method="post" action="/dashboard/report/2026-10.pdf?questionnaire=sipas&amp;agency=P-HK">' in html
     assert 'name="csrf_token"' in html and "Chuẩn bị" in html and "<script" not in html
-    assert not REFRESH.search(html) and b"%PDF" not in page.data
+    assert not FOLLOWS.search(html) and not META_REFRESH.search(html) and b"%PDF" not in page.data
     dashboard = as_user(demo, "official-P-HK").get(f"/dashboard?month={MONTH}&questionnaire=sipas&agency=P-HK")
     assert f'href="/dashboard/report/{MONTH}.pdf?questionnaire=sipas&amp;agency=P-HK"' in dashboard.text
 
@@ -151,8 +152,12 @@ def test_progress_and_states_from_queued_to_a_real_pdf(make_app, tmp_path, monke
     client = as_user(app, "official-P-HK")
     job_id = job_id_of(prepare(client, "pdf"))
     status = client.get(f"/dashboard/report/jobs/{job_id}")
-    assert status.status_code == 200 and REFRESH.search(status.text)
-    assert '<progress max="100" value="0">' in status.text and "0 %" in status.text
+    assert status.status_code == 200 and FOLLOWS.search(status.text) and not META_REFRESH.search(status.text)
+    assert 'max="100" value="0"' in status.text and "0 %" in status.text
+    state = client.get(f"/dashboard/report/jobs/{job_id}/state")
+    assert state.get_json() == {"state": "queued", "progress": 0, "label": "Đã xong 0 %"}
+    assert state.headers["Cache-Control"] == "no-store"
+    assert "script-src 'self'" in status.headers["Content-Security-Policy"]
     seen = []
     original = packs._record
 
@@ -170,7 +175,8 @@ def test_progress_and_states_from_queued_to_a_real_pdf(make_app, tmp_path, monke
     (job,) = jobs(app)
     assert job.state == "done" and job.error is None and job.figures_at is not None
     status = client.get(f"/dashboard/report/jobs/{job_id}")
-    assert not REFRESH.search(status.text) and "Số liệu cập nhật lúc" in status.text
+    assert not FOLLOWS.search(status.text) and "Số liệu cập nhật lúc" in status.text
+    assert client.get(f"/dashboard/report/jobs/{job_id}/state").get_json()["state"] == "done"
     download = client.get(f"/dashboard/report/jobs/{job_id}/download")
     assert download.status_code == 200 and download.mimetype == "application/pdf"
     assert download.data.startswith(b"%PDF") and download.data.rstrip().endswith(b"%%EOF")
@@ -186,7 +192,7 @@ def test_a_running_job_shows_its_percentage(demo):
         session.execute(update(ReportJob).where(ReportJob.id == job.id).values(state="running", progress=42))
         session.commit()
     page = as_user(demo, "analyst-HN").get(f"/dashboard/report/jobs/{job.id}")
-    assert REFRESH.search(page.text) and '<progress max="100" value="42">' in page.text
+    assert FOLLOWS.search(page.text) and 'max="100" value="42"' in page.text
     assert "Đã xong 42 %" in page.text
     assert as_user(demo, "analyst-HN").get(f"/dashboard/report/jobs/{job.id}/download").status_code == 404
 
@@ -206,7 +212,8 @@ def test_only_users_who_may_see_the_agency_see_the_job(demo):
     }
     for (name, job_id), code in expected.items():
         client = as_user(demo, name)
-        for url in (f"/dashboard/report/jobs/{job_id}", f"/dashboard/report/jobs/{job_id}/download"):
+        for part in ("", "/state", "/download"):
+            url = f"/dashboard/report/jobs/{job_id}{part}"
             reply = client.get(url)
             assert reply.status_code == code, (name, url)
             if code != 200:
@@ -230,7 +237,7 @@ def test_a_failed_job_says_so_and_can_be_tried_again(demo, monkeypatch):
     assert job.state == "failed" and "the disk is full" in job.error and job.result is None
     status = client.get(f"/dashboard/report/jobs/{job_id}")
     assert "Không thể chuẩn bị bộ báo cáo" in status.text and "Thử lại" in status.text
-    assert not REFRESH.search(status.text) and "the disk is full" not in status.text
+    assert not FOLLOWS.search(status.text) and "the disk is full" not in status.text
     assert client.get(f"/dashboard/report/jobs/{job_id}/download").status_code == 404
     monkeypatch.undo()
     again = client.post(f"/dashboard/report/{MONTH}.xlsx{QUERY}", data=hidden_fields(status.text))

@@ -1,14 +1,17 @@
 """The monthly report pack: asked for on a page, prepared by the task queue, followed, then downloaded.
 
-No JavaScript: "Prepare" is a plain POST; the status page reloads itself (meta refresh) while the job
-runs. A job is shown only to users who may see its selection's agency (404 for others).
+"Prepare" is a plain POST. While the job runs, the status page follows it with its own small script
+(static/pack.js asks the job's state every few seconds, then reloads the page once the job has ended);
+without the script a link looks again. No page reloads itself (no meta refresh: a WCAG timing failure).
+A job is shown only to users who may see its selection's agency (404 for others).
 """
 
 from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from survey import db
@@ -19,7 +22,7 @@ from survey.web.dashboard.scope import VIEWERS, selection_or_404
 from survey.web.forms import ActionForm
 
 bp = Blueprint("packs", __name__, url_prefix="/report")
-REFRESH_SECONDS = 2
+POLL_SECONDS = 2  # how often the status page's script asks for the job's state
 
 
 def _pack_selection(month: str, fmt: str, args):
@@ -61,15 +64,25 @@ def prepare(month: str, fmt: str):
 @roles_required(*VIEWERS)
 def status(job_id: int):
     job = _job(job_id)
-    refresh = REFRESH_SECONDS if job.state in packs.LIVE else None
     return render_template(
         "dashboard/pack_status.html",
         job=job,
         sel=packs.selection_of(job),
-        refresh=refresh,
+        poll=POLL_SECONDS if job.state in packs.LIVE else None,
         as_of=packs.as_of_text(job.figures_at, current_app.config["TIMEZONE"]),
         form=ActionForm(),
     )
+
+
+@bp.get("/jobs/<int:job_id>/state")
+@roles_required(*VIEWERS)
+def state(job_id: int):
+    """The job's state and progress, for the status page's script (scoped like the page)."""
+    job = _job(job_id)
+    label = _("%(percent)s %% done", percent=job.progress)
+    response = jsonify(state=job.state, progress=job.progress, label=str(label))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/jobs/<int:job_id>/download")
