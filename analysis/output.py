@@ -19,23 +19,16 @@ from xlsxwriter.worksheet import Worksheet
 from analysis.cells import safe_cell
 from analysis.indices import EXTRA_COLUMNS, LEVELS, csv_columns
 from analysis.targets import targets_in_force
+from analysis.wording import VI, current
 from questionnaires import Catalog
 
-NOTES_SHEET = "Ghi chú"
+NOTES_SHEET = VI["notes.sheet"]
 DECIMAL_COLUMNS = {"pct_satisfied", "ci_low", "ci_high", "change", "response_rate"}
 FROZEN = "F2"  # header row and the columns that say whose figures a row holds (period … agency_name)
 WIDTHS = {"agency_name": 32, "label": 60, "period": 9, "level": 10, "n": 8, "n_satisfied": 11}
-METHOD = (
-    "Tiêu chí và ưu tiên cải thiện: tỷ lệ câu trả lời thuộc nhóm “hài lòng” của thang đo (4–5 trên thang 5 mức; "
-    "“Nhiều”, “Rất nhiều” với ưu tiên) trên số câu trả lời hợp lệ, không tính “Không có ý kiến”; "
-    "khoảng tin cậy 95 % Wilson.",
-    "Yếu tố: trung bình tỷ lệ của các tiêu chí; chỉ số chung: trung bình các yếu tố; khoảng tin cậy 95 % Wilson "
-    "tại cỡ mẫu hiệu dụng suy ra từ sai số chuẩn của điểm từng người trả lời.",
-)
-STATUS_NOTE = (
-    "met: đạt (cận dưới khoảng tin cậy ≥ mục tiêu); not_met: chưa đạt (cận trên < mục tiêu); "
-    "inconclusive: chưa đủ cơ sở kết luận; insufficient: ít hơn {min_n} câu trả lời."
-)
+# The notes sheet's texts, Vietnamese (the workbook writes them in the current wording).
+METHOD = (VI["notes.method.criterion"], VI["notes.method.element"])
+STATUS_NOTE = VI["notes.status"]
 
 
 @dataclass(frozen=True)
@@ -52,10 +45,11 @@ class ReportNotes:
 def report_notes(table: pd.DataFrame, catalog: Catalog, targets: pd.DataFrame, period: str) -> ReportNotes:
     """Describe a table for its notes sheet: the questionnaires it shows and the targets in force."""
     shown = table[["questionnaire", "version"]].drop_duplicates()
-    names = []
+    words, names = current(), []
     for qid, label in zip(shown["questionnaire"], shown["version"], strict=True):
         definition = catalog.get(qid, max(int(v) for v in str(label).split("+")))
-        names.append(f"{qid}, phiên bản {label}: {definition.title.vi}" if definition else f"{qid}, phiên bản {label}")
+        name = words("notes.version", qid=qid, label=label)
+        names.append(f"{name}: {definition.title.get(words('language'))}" if definition else name)
     in_force = targets_in_force(targets, period)
     rows = tuple(in_force[["code", "value", "description", "source"]].to_dict("records"))
     min_n = min((d.min_n for d in catalog if d.id in set(shown["questionnaire"])), default=30)
@@ -140,24 +134,28 @@ def _write_level(
                 _write(sheet, i, j, _cell(value))
 
 
+_METHOD_KEYS = ("notes.method.criterion", "notes.method.element")
+
+
+def _target(target: dict) -> dict:
+    return {"value": target["value"], "description": target["description"], "source": target["source"]}
+
+
 def _write_notes(sheet: Worksheet, formats: _Formats, notes: ReportNotes) -> None:
     """Say what the figures are (a counter survey, not the official SIPAS), for when, how and against what."""
+    words = current()
     lines = [
-        ("Kết quả Khảo sát tại quầy — không phải Chỉ số SIPAS chính thức", None),
-        (
-            "Đây là kết quả Khảo sát tại quầy (người dân tự nguyện trả lời tại Bộ phận một cửa), "
-            "không phải Chỉ số hài lòng về sự phục vụ hành chính (SIPAS) chính thức.",
-            None,
-        ),
-        ("Kỳ báo cáo", f"Tháng {notes.period} (theo giờ Việt Nam)"),
-        *([("Số liệu", notes.as_of)] if notes.as_of else []),
-        *[("Bảng hỏi" if i == 0 else "", q) for i, q in enumerate(notes.questionnaires)],
-        *[("Phương pháp" if i == 0 else "", m) for i, m in enumerate(METHOD)],
+        (words("notes.title"), None),
+        (words("notes.disclaimer"), None),
+        (words("notes.period_key"), words("notes.period", period=notes.period)),
+        *([(words("notes.as_of_key"), notes.as_of)] if notes.as_of else []),
+        *[(words("notes.questionnaires_key") if i == 0 else "", q) for i, q in enumerate(notes.questionnaires)],
+        *[(words("notes.method_key") if i == 0 else "", words(m)) for i, m in enumerate(_METHOD_KEYS)],
         *[
-            ("Mục tiêu" if i == 0 else "", f"≥ {t['value']:g} %: {t['description']} (nguồn: {t['source']})")
+            (words("notes.targets_key") if i == 0 else "", words("notes.target", **_target(t)))
             for i, t in enumerate(notes.targets)
         ],
-        ("Trạng thái", STATUS_NOTE.format(min_n=notes.min_n)),
+        (words("notes.status_key"), words("notes.status", min_n=notes.min_n)),
     ]
     sheet.set_column(0, 0, 16)
     sheet.set_column(1, 1, 110)
@@ -179,7 +177,7 @@ def xlsx_workbook(table: pd.DataFrame, notes: ReportNotes | dict, target) -> Rep
     per level; more sheets may follow (add_frame_sheet); close() writes it."""
     notes = notes if isinstance(notes, ReportNotes) else ReportNotes(**notes)
     book = ReportBook(target)
-    _write_notes(book.add_worksheet(NOTES_SHEET), book.report_formats, notes)
+    _write_notes(book.add_worksheet(current()("notes.sheet")), book.report_formats, notes)
     for level in LEVELS:
         rows = table[table["level"] == level]
         _write_level(book.add_worksheet(level), book.report_formats, rows, _sheet_columns(table, level))

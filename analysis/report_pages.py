@@ -15,7 +15,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from analysis.chart_style import FOOTER, INK, MUTED
+from analysis.chart_style import INK, MUTED
+from analysis.wording import current
 
 PAGE_SIZE = (11.69, 8.27)  # A4 landscape, inches
 MARGIN = 0.6
@@ -59,12 +60,13 @@ def blank_page(title: str | None = None, subtitle: str | None = None) -> Figure:
 
 def page_footer(fig: Figure) -> None:
     """Write the counter-survey footer at the bottom left of a page."""
-    fig.text(_x(MARGIN), 0.35 / PAGE_SIZE[1], FOOTER, fontsize=8, color=MUTED)
+    fig.text(_x(MARGIN), 0.35 / PAGE_SIZE[1], current()("footer"), fontsize=8, color=MUTED)
 
 
 def number_page(fig: Figure, number: int, total: int) -> None:
     """Write the page number at the bottom right."""
-    fig.text(1 - _x(MARGIN), 0.35 / PAGE_SIZE[1], f"Trang {number}/{total}", fontsize=8, color=MUTED, ha="right")
+    text = current()("pack.page", number=number, total=total)
+    fig.text(1 - _x(MARGIN), 0.35 / PAGE_SIZE[1], text, fontsize=8, color=MUTED, ha="right")
 
 
 def _lines(text: str, wrap: int | None) -> list[str]:

@@ -1,8 +1,9 @@
-"""The monthly report pack: a Vietnamese PDF (cover, headline, charts, tables, method) and its workbook.
+"""The monthly report pack: a PDF (cover, headline, charts, tables, method) and its workbook.
 
 The PDF is drawn page by page on matplotlib Figures (no pyplot) into ``PdfPages`` on a BytesIO, with
 TrueType (Type 42) fonts so its Vietnamese text can be searched and copied. The workbook is the
-monthly export of ``analysis.output`` plus the trend, the volumes and the agencies' summary.
+monthly export of ``analysis.output`` plus the trend, the volumes and the agencies' summary. Every text
+comes from the current wording (``analysis.wording``): Vietnamese unless drawn inside ``using(...)``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from analysis.chart_style import FOOTER, house_style, month_label, vi_number
+from analysis.chart_style import house_style, month_label, number
 from analysis.chart_text import headline
 from analysis.charts import chart_data, chart_figure, split_chart
 from analysis.dashboard import first_pool
@@ -33,13 +34,13 @@ from analysis.report_pages import (
 )
 from analysis.report_tables import agency_blocks, agency_detail, agency_summary
 from analysis.reportpack_pages import cover_page, headline_page, method_sections
+from analysis.wording import VI, current
 from questionnaires import Catalog
 
-REPORT_TITLE = "Báo cáo kết quả Khảo sát tại quầy"
-LOW, HIGH = "KTC 95 %: cận dưới", "KTC 95 %: cận trên"  # shown as one column, "85,3 – 87,0", in the PDF
+REPORT_TITLE = VI["pack.title"]
 ROWS_PER_CHART_PAGE = 30
 MAX_DETAIL_BLOCKS = 40  # beyond, a page per agency makes the PDF too long to draw on request: details=True forces
-TREND_SHEET, VOLUME_SHEET, SUMMARY_SHEET = "Xu hướng", "Số phiếu", "Tổng hợp cơ quan"
+SHEETS = ("pack.sheet.trend", "pack.sheet.volume", "pack.sheet.summary")  # wording keys of the added sheets
 
 
 def _notes(notes: ReportNotes | dict) -> ReportNotes:
@@ -62,22 +63,22 @@ def _chart_pages(name: str, data: dict) -> list[PageMaker]:
 
 
 def _display(frame: pd.DataFrame) -> pd.DataFrame:
-    """Write a frame's numbers the Vietnamese way for a PDF table (one decimal; counts whole; KTC as a range)."""
-    out = {}
+    """Write a frame's numbers as the wording does for a PDF table (one decimal; counts whole; the CI as a range)."""
+    words, out = current(), {}
+    low, high, change = words("col.low"), words("col.high"), words("col.change")
     for column in frame.columns:
         values = frame[column]
-        if column == LOW:
-            out["KTC 95 %"] = [
-                f"{vi_number(a)} – {vi_number(b)}" if pd.notna(a) else ""
-                for a, b in zip(values, frame[HIGH], strict=True)
+        if column == low:
+            out[words("pack.interval")] = [
+                f"{number(a)} – {number(b)}" if pd.notna(a) else "" for a, b in zip(values, frame[high], strict=True)
             ]
-        elif column == HIGH:
+        elif column == high:
             continue
         elif pd.api.types.is_float_dtype(values):
-            signed = column.startswith("Thay đổi")
-            out[column] = values.map(lambda v, s=signed: ("+" if s and v > 0 else "") + vi_number(v))
+            signed = column == change
+            out[column] = values.map(lambda v, s=signed: ("+" if s and v > 0 else "") + number(v))
         elif pd.api.types.is_integer_dtype(values):
-            out[column] = values.map(lambda v: vi_number(v, 0))
+            out[column] = values.map(lambda v: number(v, 0))
         else:
             out[column] = values.map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
     return pd.DataFrame(out, index=frame.index)
@@ -85,9 +86,12 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _columns(frame: pd.DataFrame, weights: dict[str, float], wraps: dict[str, int] | None = None) -> list[Column]:
     """Give each column of a (numeric) frame a width by weight (1 unless named); numbers right-aligned."""
-    names = ["KTC 95 %" if c == LOW else c for c in frame.columns if c != HIGH]
-    raw = [weights.get(c, 2.7 if c.startswith("Mục tiêu") else 1.6 if c == "KTC 95 %" else 1.0) for c in names]
-    numeric = [c == "KTC 95 %" or pd.api.types.is_numeric_dtype(frame[c]) for c in names]
+    words = current()
+    low, high, interval = words("col.low"), words("col.high"), words("pack.interval")
+    target = words("target", value="").strip()
+    names = [interval if c == low else c for c in frame.columns if c != high]
+    raw = [weights.get(c, 2.7 if c.startswith(target) else 1.6 if c == interval else 1.0) for c in names]
+    numeric = [c == interval or pd.api.types.is_numeric_dtype(frame[c]) for c in names]
     wraps = wraps or {}
     return [
         Column(c, w / sum(raw), "right" if number else "left", wraps.get(c))
@@ -105,14 +109,16 @@ def _detail_blocks(table: pd.DataFrame, details: bool | None) -> list[tuple[str,
 
 def _table_makers(table: pd.DataFrame, targets, details: bool | None) -> list[PageMaker]:
     """The summary of every agency, then each detailed agency's full table."""
+    words = current()
+    agency, level, code_, text = words("col.agency"), words("col.level"), words("col.code"), words("col.text")
     summary = agency_summary(table, targets)
-    columns = _columns(summary, {"Cơ quan": 4.5}, {"Cơ quan": 42})
-    pages = table_pages("Tổng hợp theo cơ quan", _display(summary), columns)
+    columns = _columns(summary, {agency: 4.5}, {agency: 42})
+    pages = table_pages(words("pack.summary"), _display(summary), columns)
+    weights = {level: 1.3, code_: 1.3, text: 7.0, "n": 0.9, words("col.share"): 1.2}
     for code, name in _detail_blocks(table, details):
         detail = agency_detail(table, code, targets)
-        columns = _columns(detail, {"Cấp": 1.3, "Mã": 1.3, "Nội dung": 7.0, "n": 0.9, "Tỷ lệ (%)": 1.2})
-        bold = detail["Cấp"].isin(["Chung", "Yếu tố"])
-        pages += table_pages(f"Kết quả chi tiết — {name}", _display(detail), columns, bold=bold)
+        bold = detail[level].isin([words("level.overall"), words("level.element")])
+        pages += table_pages(words("pack.detail", name=name), _display(detail), _columns(detail, weights), bold=bold)
     return pages
 
 
@@ -120,9 +126,11 @@ def _criteria_list(table: pd.DataFrame) -> list[PageMaker]:
     """The codes and full wording of the elements, criteria and priorities the tables abbreviate."""
     rows = first_pool(table)
     rows = rows[(rows["agency_code"] == rows["agency_code"].iloc[0]) & (rows["level"] != "overall")]
-    frame = pd.DataFrame({"Mã": rows["code"], "Nội dung": rows["label"]}).reset_index(drop=True)
-    columns = [Column("Mã", 0.08), Column("Nội dung", 0.92, wrap=170)]
-    return table_pages("Danh mục yếu tố, tiêu chí và ưu tiên cải thiện", frame, columns)
+    words = current()
+    code, text = words("col.code"), words("col.text")
+    frame = pd.DataFrame({code: rows["code"], text: rows["label"]}).reset_index(drop=True)
+    columns = [Column(code, 0.08), Column(text, 0.92, wrap=170)]
+    return table_pages(words("pack.criteria_list"), frame, columns)
 
 
 def report_pages(table, trend, notes, *, agency_name, month, **options) -> list[PageMaker]:
@@ -135,15 +143,16 @@ def report_pages(table, trend, notes, *, agency_name, month, **options) -> list[
     names += ["criteria", "heatmap", "priorities"]
     summary = headline(table, targets=targets)
     generated = options.get("generated") or date.today()
+    words = current()
     pages = [
-        lambda: cover_page(REPORT_TITLE, month, agency_name, notes, generated),
+        lambda: cover_page(words("pack.title"), month, agency_name, notes, generated),
         lambda: headline_page(summary, table, agency_name, month, min_n),
     ]
     for name in names:
         pages += _chart_pages(name, chart_data(name, table, trend, **common))
     if not first_pool(table).empty:
         pages += _table_makers(table, targets, options.get("details")) + _criteria_list(table)
-    return pages + text_pages("Ghi chú phương pháp", method_sections(notes))
+    return pages + text_pages(words("pack.method"), method_sections(notes))
 
 
 def build_report_pdf(
@@ -169,8 +178,10 @@ def build_report_pdf(
     options = {"agencies": agencies, "catalog": catalog, "volume": volume, "details": details, "generated": generated}
     pages = report_pages(table, trend, notes, agency_name=agency_name, month=month, **options)
     buffer = BytesIO()
-    metadata = {"Title": f"{REPORT_TITLE} — {agency_name}, tháng {month_label(month)}", "Subject": FOOTER}
-    with house_style(**{"pdf.fonttype": 42}), PdfPages(buffer, metadata={**metadata, "Creator": REPORT_TITLE}) as pdf:
+    words = current()
+    title = words("pack.pdf_title", title=words("pack.title"), agency=agency_name, month=month_label(month))
+    metadata = {"Title": title, "Subject": words("footer"), "Creator": words("pack.title")}
+    with house_style(**{"pdf.fonttype": 42}), PdfPages(buffer, metadata=metadata) as pdf:
         for number, make in enumerate(pages, start=1):
             fig = make()
             number_page(fig, number, len(pages))
@@ -187,9 +198,10 @@ def build_report_xlsx(
     notes = _notes(notes)
     buffer = BytesIO()
     book = xlsx_workbook(table, notes, buffer)
-    add_frame_sheet(book, TREND_SHEET, trend if trend is not None else pd.DataFrame())
+    trend_sheet, volume_sheet, summary_sheet = (current()(key) for key in SHEETS)
+    add_frame_sheet(book, trend_sheet, trend if trend is not None else pd.DataFrame())
     if volume is not None:
-        add_frame_sheet(book, VOLUME_SHEET, volume, frozen="B2")
-    add_frame_sheet(book, SUMMARY_SHEET, agency_summary(table, list(notes.targets)), frozen="B2")
+        add_frame_sheet(book, volume_sheet, volume, frozen="B2")
+    add_frame_sheet(book, summary_sheet, agency_summary(table, list(notes.targets)), frozen="B2")
     book.close()
     return buffer.getvalue()

@@ -1,4 +1,4 @@
-"""The report pack's own pages: the cover, the headline and the method note (Vietnamese)."""
+"""The report pack's own pages: the cover, the headline and the method note (in the current wording)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from analysis.chart_style import MAIN, MUTED, NO_DATA, OKABE_ITO, month_label, vi_number, vi_percent
+from analysis.chart_style import MAIN, MUTED, OKABE_ITO, month_label, number, percent
 from analysis.dashboard import first_pool
 from analysis.output import ReportNotes
 from analysis.report_pages import MARGIN, PAGE_SIZE, blank_page
+from analysis.wording import VI, current
 
 STATUS_COLOURS = {
     "met": OKABE_ITO["green"],
@@ -20,15 +21,7 @@ STATUS_COLOURS = {
     "inconclusive": OKABE_ITO["orange"],
     "insufficient": MUTED,
 }
-DISCLAIMER = (
-    "Lưu ý: đây là kết quả Khảo sát tại quầy — người dân tự nguyện trả lời bằng mã QR tại Bộ phận một cửa, "
-    "không phải mẫu chọn ngẫu nhiên. Kết quả không phải Chỉ số hài lòng về sự phục vụ hành chính (SIPAS) "
-    "chính thức và không thay thế chỉ số đó."
-)
-STATUS_LEGEND = (
-    "Đạt: cận dưới khoảng tin cậy 95 % không thấp hơn mục tiêu. Chưa đạt: cận trên thấp hơn mục tiêu. "
-    "Chưa đủ cơ sở kết luận: mục tiêu nằm trong khoảng tin cậy. Quá ít phiếu: ít hơn {min_n} phiếu."
-)
+DISCLAIMER, STATUS_LEGEND = VI["pack.disclaimer"], VI["pack.status_legend"]  # as the Vietnamese pack says them
 
 
 def _at(fig: Figure, x: float, y: float, text: str, **style) -> None:
@@ -38,13 +31,13 @@ def _at(fig: Figure, x: float, y: float, text: str, **style) -> None:
 
 def cover_page(title: str, month: str, agency_name: str, notes: ReportNotes, generated: date) -> Figure:
     """Draw the cover: title, month, agency, questionnaires, the not-SIPAS notice and the date."""
-    fig = blank_page()
+    words, fig = current(), blank_page()
     _at(fig, MARGIN, 1.6, title, fontsize=28, fontweight="bold", color=MAIN)
-    _at(fig, MARGIN, 2.5, f"Tháng {month_label(month)}", fontsize=18)
+    _at(fig, MARGIN, 2.5, words("pack.month", month=month_label(month)), fontsize=18)
     _at(fig, MARGIN, 3.0, agency_name, fontsize=18, fontweight="bold")
     for i, questionnaire in enumerate(notes.questionnaires[:4]):
-        _at(fig, MARGIN, 3.7 + 0.3 * i, f"Bảng hỏi: {questionnaire}", fontsize=11)
-    box_top, lines = 5.0, textwrap.wrap(DISCLAIMER, 120)
+        _at(fig, MARGIN, 3.7 + 0.3 * i, words("pack.questionnaire", name=questionnaire), fontsize=11)
+    box_top, lines = 5.0, textwrap.wrap(words("pack.disclaimer"), 120)
     height = 0.3 + 0.24 * len(lines)
     fig.add_artist(
         Rectangle(
@@ -57,7 +50,7 @@ def cover_page(title: str, month: str, agency_name: str, notes: ReportNotes, gen
         )
     )
     _at(fig, MARGIN + 0.2, box_top + 0.15, "\n".join(lines), fontsize=11, linespacing=1.5)
-    _at(fig, MARGIN, 7.0, f"Ngày lập báo cáo: {generated:%d/%m/%Y}", fontsize=11, color=MUTED)
+    _at(fig, MARGIN, 7.0, words("pack.generated", date=generated.strftime(words("date"))), fontsize=11, color=MUTED)
     if notes.as_of:
         _at(fig, MARGIN, 7.3, notes.as_of, fontsize=11, color=MUTED)
     return fig
@@ -65,17 +58,17 @@ def cover_page(title: str, month: str, agency_name: str, notes: ReportNotes, gen
 
 def _headline_figures(fig: Figure, summary: dict) -> None:
     """The left column: the index, its interval, n, change, response rate and each target's status."""
-    _at(fig, MARGIN, 1.4, "Chỉ số hài lòng chung (Khảo sát tại quầy)", fontsize=13)
-    _at(fig, MARGIN, 1.8, vi_percent(summary["pct_satisfied"]), fontsize=54, fontweight="bold", color=MAIN)
-    low, high = vi_number(summary["ci_low"]), vi_percent(summary["ci_high"])
-    lines = [f"Khoảng tin cậy 95 %: {low} – {high}", f"Số phiếu: {vi_number(summary['n'], 0)}"]
+    words = current()
+    _at(fig, MARGIN, 1.4, words("pack.overall"), fontsize=13)
+    _at(fig, MARGIN, 1.8, percent(summary["pct_satisfied"]), fontsize=54, fontweight="bold", color=MAIN)
+    low, high = number(summary["ci_low"]), percent(summary["ci_high"])
+    lines = [words("pack.interval_line", low=low, high=high), words("pack.responses_line", n=number(summary["n"], 0))]
     change = summary.get("change")
     sign = "+" if change is not None and change > 0 else ""
-    lines.append(
-        f"So với tháng trước: {sign}{vi_number(change)} điểm" if change is not None else "Chưa có số liệu tháng trước"
-    )
+    changed = words("pack.change_line", change=f"{sign}{number(change)}") if change is not None else None
+    lines.append(changed or words("pack.no_change"))
     if summary.get("response_rate") is not None:
-        lines.append(f"Tỷ lệ phản hồi (liên kết dùng một lần): {vi_percent(summary['response_rate'])}")
+        lines.append(words("pack.rate_line", rate=percent(summary["response_rate"])))
     for i, line in enumerate(lines):
         _at(fig, MARGIN, 3.0 + 0.36 * i, line, fontsize=13)
     top = 3.2 + 0.36 * len(lines)
@@ -98,54 +91,47 @@ def _element_lines(fig: Figure, table: pd.DataFrame, agency_code: str) -> None:
     rows = first_pool(table)
     rows = rows[(rows["agency_code"] == agency_code) & (rows["level"] == "element")]
     left = PAGE_SIZE[0] / 2 + 0.3
-    _at(fig, left, 1.4, "Theo yếu tố", fontsize=13, fontweight="bold")
+    words = current()
+    _at(fig, left, 1.4, words("pack.by_element"), fontsize=13, fontweight="bold")
     for i, row in enumerate(rows.itertuples(index=False)):
         _at(fig, left, 1.9 + 0.62 * i, textwrap.shorten(row.label, 60, placeholder=" …"), fontsize=11)
-        figures = f"{vi_percent(row.pct_satisfied)}   (KTC 95 %: {vi_number(row.ci_low)} – {vi_percent(row.ci_high)})"
+        low, high = number(row.ci_low), percent(row.ci_high)
+        figures = words("pack.element_figures", pct=percent(row.pct_satisfied), low=low, high=high)
         _at(fig, left, 2.15 + 0.62 * i, figures, fontsize=11, fontweight="bold", color=MAIN)
 
 
 def headline_page(summary: dict | None, table: pd.DataFrame, agency_name: str, month: str, min_n: int = 30) -> Figure:
     """Draw the headline: the overall index with its interval and status per target, then the elements."""
-    fig = blank_page(f"Kết quả chung — {agency_name}, tháng {month_label(month)}")
+    words = current()
+    fig = blank_page(words("pack.headline", agency=agency_name, month=month_label(month)))
     if summary is None:
-        _at(fig, MARGIN, 3.5, NO_DATA, fontsize=28, color=MUTED)
+        _at(fig, MARGIN, 3.5, words("no_data"), fontsize=28, color=MUTED)
         return fig
     _headline_figures(fig, summary)
     _element_lines(fig, table, summary["agency_code"])
-    _at(fig, MARGIN, 7.0, "\n".join(textwrap.wrap(STATUS_LEGEND.format(min_n=min_n), 160)), fontsize=9, color=MUTED)
+    legend = "\n".join(textwrap.wrap(words("pack.status_legend", min_n=min_n), 160))
+    _at(fig, MARGIN, 7.0, legend, fontsize=9, color=MUTED)
     return fig
 
 
-FORMULAS = (
-    "• Tiêu chí: S = 100 × số câu trả lời thuộc nhóm hài lòng của thang đo (4–5 trên thang 5 mức) / số câu trả lời "
-    "trên thang đo; “Không có ý kiến” không được tính.",
-    "• Yếu tố: trung bình tỷ lệ của các tiêu chí có ít nhất một câu trả lời. Chỉ số chung: trung bình các yếu tố. "
-    "Số phiếu (n) của yếu tố và chỉ số chung: số phiếu có ít nhất một tiêu chí được trả lời.",
-    "• Ưu tiên cải thiện: tỷ lệ câu trả lời “Nhiều” hoặc “Rất nhiều”, xếp từ cao xuống thấp.",
-)
-INTERVALS = (
-    "• Tiêu chí và ưu tiên cải thiện: khoảng Wilson của tỷ lệ.",
-    "• Yếu tố và chỉ số chung: mỗi người trả lời có điểm y = tỷ lệ tiêu chí họ đã trả lời trong phạm vi "
-    "được đánh giá hài lòng; sai số chuẩn se = độ lệch chuẩn mẫu của y / √n; cỡ mẫu hiệu dụng "
-    "n_eff = p(1 − p) / se² (bằng n khi se = 0 hoặc p bằng 0 hay 1), giữ trong khoảng từ 1 đến số câu "
-    "trả lời; khoảng Wilson tính tại n_eff. Đây là hiệu chỉnh hiệu ứng thiết kế theo tinh thần Korn & "
-    "Graubard (1998), vì các câu trả lời của cùng một người thường giống nhau.",
-)
+FORMULAS = ("pack.formula.criterion", "pack.formula.element", "pack.formula.priority")  # wording keys
+INTERVALS = ("pack.interval.wilson", "pack.interval.design")
 
 
 def method_sections(notes: ReportNotes) -> list[tuple[str, list[str]]]:
     """The method note: the counter survey, formulas, intervals, status rules, targets and their sources."""
-    targets = [f"• ≥ {vi_number(t['value'], 0)} %: {t['description']} (nguồn: {t['source']})" for t in notes.targets]
-    source = [DISCLAIMER, f"Kỳ báo cáo: tháng {month_label(notes.period)}, theo giờ Việt Nam."]
-    statuses = [
-        STATUS_LEGEND.format(min_n=notes.min_n),
-        f"Cơ quan có ít hơn {notes.min_n} phiếu được hiển thị màu xám và không được xếp hạng.",
+    words = current()
+    targets = [
+        words("pack.target_item", value=percent(t["value"], 0), description=t["description"], source=t["source"])
+        for t in notes.targets
     ]
+    source = [words("pack.disclaimer"), words("pack.period", month=month_label(notes.period))]
+    source += [words("pack.questionnaire_item", name=q) for q in notes.questionnaires]
+    statuses = [words("pack.status_legend", min_n=notes.min_n), words("pack.grey", min_n=notes.min_n)]
     return [
-        ("Nguồn số liệu", [*source, *(f"• Bảng hỏi {q}" for q in notes.questionnaires)]),
-        ("Công thức", list(FORMULAS)),
-        ("Khoảng tin cậy 95 %", list(INTERVALS)),
-        ("So sánh với mục tiêu", statuses),
-        ("Mục tiêu và văn bản làm căn cứ", targets or ["Không có mục tiêu áp dụng cho kỳ này."]),
+        (words("pack.section.source"), source),
+        (words("pack.section.formulas"), [words(key) for key in FORMULAS]),
+        (words("pack.section.intervals"), [words(key) for key in INTERVALS]),
+        (words("pack.section.statuses"), statuses),
+        (words("pack.section.targets"), targets or [words("pack.no_targets")]),
     ]

@@ -95,6 +95,86 @@ VI: dict[str, str] = {
     "alt.priorities": "Biểu đồ thanh: {count} ưu tiên cải thiện, được chọn nhiều nhất: {best}.",
     "alt.elements": "Biểu đồ cột: tỷ lệ hài lòng của {count} yếu tố, cao nhất {best}, thấp nhất {worst}.",
     "alt.criteria": "Biểu đồ thanh: tỷ lệ hài lòng của {count} tiêu chí, cao nhất {best}, thấp nhất {worst}.",
+    # The report pack (PDF pages and workbook sheets).
+    "language": "vi",
+    "date": "%d/%m/%Y",
+    "pack.title": "Báo cáo kết quả Khảo sát tại quầy",
+    "pack.pdf_title": "{title} — {agency}, tháng {month}",
+    "pack.page": "Trang {number}/{total}",
+    "pack.interval": "KTC 95 %",
+    "pack.sheet.trend": "Xu hướng",
+    "pack.sheet.volume": "Số phiếu",
+    "pack.sheet.summary": "Tổng hợp cơ quan",
+    "pack.summary": "Tổng hợp theo cơ quan",
+    "pack.detail": "Kết quả chi tiết — {name}",
+    "pack.criteria_list": "Danh mục yếu tố, tiêu chí và ưu tiên cải thiện",
+    "pack.method": "Ghi chú phương pháp",
+    "pack.month": "Tháng {month}",
+    "pack.questionnaire": "Bảng hỏi: {name}",
+    "pack.generated": "Ngày lập báo cáo: {date}",
+    "pack.disclaimer": "Lưu ý: đây là kết quả Khảo sát tại quầy — người dân tự nguyện trả lời bằng mã QR tại Bộ phận "
+    "một cửa, không phải mẫu chọn ngẫu nhiên. Kết quả không phải Chỉ số hài lòng về sự phục vụ hành chính (SIPAS) "
+    "chính thức và không thay thế chỉ số đó.",
+    "pack.status_legend": "Đạt: cận dưới khoảng tin cậy 95 % không thấp hơn mục tiêu. Chưa đạt: cận trên thấp hơn "
+    "mục tiêu. Chưa đủ cơ sở kết luận: mục tiêu nằm trong khoảng tin cậy. Quá ít phiếu: ít hơn {min_n} phiếu.",
+    "pack.headline": "Kết quả chung — {agency}, tháng {month}",
+    "pack.overall": "Chỉ số hài lòng chung (Khảo sát tại quầy)",
+    "pack.interval_line": "Khoảng tin cậy 95 %: {low} – {high}",
+    "pack.responses_line": "Số phiếu: {n}",
+    "pack.change_line": "So với tháng trước: {change} điểm",
+    "pack.no_change": "Chưa có số liệu tháng trước",
+    "pack.rate_line": "Tỷ lệ phản hồi (liên kết dùng một lần): {rate}",
+    "pack.by_element": "Theo yếu tố",
+    "pack.element_figures": "{pct}   (KTC 95 %: {low} – {high})",
+    "pack.formula.criterion": "• Tiêu chí: S = 100 × số câu trả lời thuộc nhóm hài lòng của thang đo (4–5 trên thang "
+    "5 mức) / số câu trả lời trên thang đo; “Không có ý kiến” không được tính.",
+    "pack.formula.element": "• Yếu tố: trung bình tỷ lệ của các tiêu chí có ít nhất một câu trả lời. Chỉ số chung: "
+    "trung bình các yếu tố. Số phiếu (n) của yếu tố và chỉ số chung: số phiếu có ít nhất một tiêu chí được trả lời.",
+    "pack.formula.priority": "• Ưu tiên cải thiện: tỷ lệ câu trả lời “Nhiều” hoặc “Rất nhiều”, xếp từ cao xuống thấp.",
+    "pack.interval.wilson": "• Tiêu chí và ưu tiên cải thiện: khoảng Wilson của tỷ lệ.",
+    "pack.interval.design": "• Yếu tố và chỉ số chung: mỗi người trả lời có điểm y = tỷ lệ tiêu chí họ đã trả lời "
+    "trong phạm vi được đánh giá hài lòng; sai số chuẩn se = độ lệch chuẩn mẫu của y / √n; cỡ mẫu hiệu dụng "
+    "n_eff = p(1 − p) / se² (bằng n khi se = 0 hoặc p bằng 0 hay 1), giữ trong khoảng từ 1 đến số câu "
+    "trả lời; khoảng Wilson tính tại n_eff. Đây là hiệu chỉnh hiệu ứng thiết kế theo tinh thần Korn & "
+    "Graubard (1998), vì các câu trả lời của cùng một người thường giống nhau.",
+    "pack.target_item": "• ≥ {value}: {description} (nguồn: {source})",
+    "pack.period": "Kỳ báo cáo: tháng {month}, theo giờ Việt Nam.",
+    "pack.grey": "Cơ quan có ít hơn {min_n} phiếu được hiển thị màu xám và không được xếp hạng.",
+    "pack.questionnaire_item": "• Bảng hỏi {name}",
+    "pack.section.source": "Nguồn số liệu",
+    "pack.section.formulas": "Công thức",
+    "pack.section.intervals": "Khoảng tin cậy 95 %",
+    "pack.section.statuses": "So sánh với mục tiêu",
+    "pack.section.targets": "Mục tiêu và văn bản làm căn cứ",
+    "pack.no_targets": "Không có mục tiêu áp dụng cho kỳ này.",
+    "col.level": "Cấp",
+    "col.share": "Tỷ lệ (%)",
+    "col.overall_pct": "Chỉ số chung (%)",
+    "col.change": "Thay đổi (điểm)",
+    "level.overall": "Chung",
+    "level.element": "Yếu tố",
+    "level.criterion": "Tiêu chí",
+    "level.priority": "Ưu tiên",
+    "notes.sheet": "Ghi chú",
+    "notes.title": "Kết quả Khảo sát tại quầy — không phải Chỉ số SIPAS chính thức",
+    "notes.disclaimer": "Đây là kết quả Khảo sát tại quầy (người dân tự nguyện trả lời tại Bộ phận một cửa), "
+    "không phải Chỉ số hài lòng về sự phục vụ hành chính (SIPAS) chính thức.",
+    "notes.period_key": "Kỳ báo cáo",
+    "notes.period": "Tháng {period} (theo giờ Việt Nam)",
+    "notes.as_of_key": "Số liệu",
+    "notes.questionnaires_key": "Bảng hỏi",
+    "notes.version": "{qid}, phiên bản {label}",
+    "notes.method_key": "Phương pháp",
+    "notes.method.criterion": "Tiêu chí và ưu tiên cải thiện: tỷ lệ câu trả lời thuộc nhóm “hài lòng” của thang đo "
+    "(4–5 trên thang 5 mức; “Nhiều”, “Rất nhiều” với ưu tiên) trên số câu trả lời hợp lệ, không tính “Không có ý "
+    "kiến”; khoảng tin cậy 95 % Wilson.",
+    "notes.method.element": "Yếu tố: trung bình tỷ lệ của các tiêu chí; chỉ số chung: trung bình các yếu tố; khoảng "
+    "tin cậy 95 % Wilson tại cỡ mẫu hiệu dụng suy ra từ sai số chuẩn của điểm từng người trả lời.",
+    "notes.targets_key": "Mục tiêu",
+    "notes.target": "≥ {value:g} %: {description} (nguồn: {source})",
+    "notes.status_key": "Trạng thái",
+    "notes.status": "met: đạt (cận dưới khoảng tin cậy ≥ mục tiêu); not_met: chưa đạt (cận trên < mục tiêu); "
+    "inconclusive: chưa đủ cơ sở kết luận; insufficient: ít hơn {min_n} câu trả lời.",
 }
 
 
