@@ -310,8 +310,8 @@ JOB_STATES = ("queued", "running", "done", "failed")
 class ReportJob(Base):
     """A report pack built off the request by the task queue (survey.reporting.packs), kept a while after.
 
-    ``key`` names what is built (selection, format, the figures' snapshot): every official asking for the
-    same pack finds the same row, so it is built once.
+    ``key`` names what is built (selection, format, language, the figures' snapshot): every official asking
+    for the same pack finds the same row, so it is built once.
     """
 
     __tablename__ = "report_jobs"
@@ -323,6 +323,7 @@ class ReportJob(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
     format: Mapped[str] = mapped_column(String(8))
+    locale: Mapped[str] = mapped_column(String(8), default="vi", server_default="vi")  # the pack's language
     selection: Mapped[str] = mapped_column(Text)  # JSON: month, questionnaire, agency (null: every agency)
     state: Mapped[str] = mapped_column(String(16), default="queued")
     progress: Mapped[int] = mapped_column(Integer, default=0)  # percent

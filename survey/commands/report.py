@@ -66,10 +66,11 @@ def monthly_command(month: str, out: Path, questionnaire: str | None, agency: st
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--questionnaire", help="Questionnaire id (default: the application's default).")
 @click.option("--agency", help="This agency and the agencies below it (default: all).")
+@click.option("--lang", "lang", type=click.Choice(["vi", "en"]), default="vi", help="The pack's language (vi).")
 @with_appcontext
-def pack_command(month: str, out: Path, questionnaire: str | None, agency: str | None) -> None:
-    """Write the monthly report pack: a Vietnamese PDF and an Excel workbook."""
-    from survey.reporting import insights
+def pack_command(month: str, out: Path, questionnaire: str | None, agency: str | None, lang: str) -> None:
+    """Write the monthly report pack: a PDF and an Excel workbook (Vietnamese unless --lang en)."""
+    from survey.reporting import insights, packs
 
     args = {"month": month, "questionnaire": questionnaire, "agency": agency}
     try:
@@ -80,5 +81,7 @@ def pack_command(month: str, out: Path, questionnaire: str | None, agency: str |
     stem = f"bao-cao-{sel.agency or 'ALL'}-{sel.questionnaire}-{sel.month}"
     with click.progressbar(("pdf", "xlsx"), label="Writing the report pack") as kinds:
         for kind in kinds:
-            (out / f"{stem}.{kind}").write_bytes(insights.report_pack(db.session(), sel, kind))
+            with packs.in_language(lang):
+                body = insights.report_pack(db.session(), sel, kind)
+            (out / f"{stem}.{kind}").write_bytes(body)
     click.echo(f"Wrote {out / stem}.pdf and .xlsx ({insights.agency_name(db.session(), sel.agency)}, {sel.month}).")

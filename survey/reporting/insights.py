@@ -156,7 +156,7 @@ def agency_name(session: Session, code: str | None) -> str:
 def report_pack(
     session: Session, sel: Selection, fmt: str, figures: dict | None = None, *, as_of: str = "", progress=None
 ) -> bytes:
-    """The monthly report pack of a selection: a Vietnamese PDF, or the workbook with the same tables.
+    """The monthly report pack of a selection: a PDF, or the workbook with the same tables (in the current wording).
 
     as_of: the sentence saying when the figures were taken; progress(done, total): called per PDF page.
     """

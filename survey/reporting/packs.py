@@ -1,10 +1,14 @@
 """Report packs built off the request: one job per selection, format and figures' snapshot, run by the queue.
 
 ``start`` finds or creates the job of what is asked for (a unique key decides under races, so eight
-officials asking for the same pack get one job) and puts it on the task queue (survey.queue) once the
-caller commits. ``build`` is the task: it reads the shared month snapshot, draws the pack with its
-progress written as it goes, and stores the file together with the state "done" (or the state
-"failed" with the reason): never half a result. Finished jobs are kept PACK_KEEP_SECONDS.
+officials asking for the same pack in the same language get one job) and puts it on the task queue
+(survey.queue) once the caller commits. ``build`` is the task: it reads the shared month snapshot, draws
+the pack with its progress written as it goes, and stores the file together with the state "done" (or the
+state "failed" with the reason): never half a result. Finished jobs are kept PACK_KEEP_SECONDS.
+
+A pack is written in the language of the official who asked: Vietnamese in the house style of
+``analysis`` (the same document as the CLI's), another language through the Wording the dashboard
+registers as ``app.extensions[WORDING]`` (this package does not import the web).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -22,6 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, event, or_, select, update
 from sqlalchemy.orm import Session
 
+from analysis.wording import using
 from survey import db, queue
 from survey.models import ReportJob, utcnow
 
@@ -33,37 +40,58 @@ TASK = "build_report_pack"
 MEDIA_TYPES = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 LIVE = ("queued", "running")
 _PENDING = "report_packs_to_enqueue"  # session.info: jobs to put on the queue once the session commits
+LOCALES = ("vi", "en")  # the languages a pack is written in; Vietnamese for anything else
+WORDING = "report_pack_wording"  # app.extensions: makes the analysis Wording of the current Babel locale
 
 
-def job_key(sel: Selection, fmt: str, version: str) -> str:
-    """What names a pack: its selection, format and the snapshot of the figures it is drawn from."""
-    return hashlib.sha256(repr((sel.month, sel.questionnaire, sel.agency, fmt, version)).encode()).hexdigest()
+def pack_locale(locale: str | None) -> str:
+    """The language a pack is written in for a requested locale (Vietnamese unless it is one of LOCALES)."""
+    language = str(locale or "vi").split("_")[0].split("-")[0].lower()
+    return language if language in LOCALES else "vi"
 
 
-def _key_now(session: Session, sel: Selection, fmt: str) -> str:
+@contextmanager
+def in_language(locale: str) -> Iterator[None]:
+    """Draw a pack in this language: Vietnamese in analysis' house style, others with the registered Wording."""
+    with force_locale(locale):
+        make = current_app.extensions.get(WORDING) if locale != "vi" else None
+        with using(make() if make else None):
+            yield
+
+
+def job_key(sel: Selection, fmt: str, version: str, locale: str = "vi") -> str:
+    """What names a pack: its selection, format, language and the snapshot of the figures it is drawn from."""
+    identity = (sel.month, sel.questionnaire, sel.agency, fmt, version, locale)
+    return hashlib.sha256(repr(identity).encode()).hexdigest()
+
+
+def _key_now(session: Session, sel: Selection, fmt: str, locale: str) -> str:
     from survey.reporting import insights, snapshot
 
-    return job_key(sel, fmt, snapshot.version(insights.shared_heads(session, sel)))
+    return job_key(sel, fmt, snapshot.version(insights.shared_heads(session, sel)), locale)
 
 
-def current(session: Session, sel: Selection, fmt: str) -> ReportJob | None:
+def current(session: Session, sel: Selection, fmt: str, locale: str = "vi") -> ReportJob | None:
     """The job of the pack asked for, as the figures stand now, if one was started."""
-    return session.scalar(select(ReportJob).where(ReportJob.key == _key_now(session, sel, fmt)))
+    key = _key_now(session, sel, fmt, pack_locale(locale))
+    return session.scalar(select(ReportJob).where(ReportJob.key == key))
 
 
-def start(session: Session, sel: Selection, fmt: str, user_id: int | None) -> ReportJob:
+def start(session: Session, sel: Selection, fmt: str, user_id: int | None, locale: str = "vi") -> ReportJob:
     """The job building the pack: the one already made for it, or a new one (queued once the caller commits).
 
     A failed job, or one silent for PACK_STALE_SECONDS (its worker died), is queued again.
     """
     if fmt not in MEDIA_TYPES:
         raise ValueError(f"unknown pack format {fmt!r}")
-    key = _key_now(session, sel, fmt)
+    locale = pack_locale(locale)
+    key = _key_now(session, sel, fmt, locale)
     now = utcnow()
     prune(session, now)
     row = {
         "key": key,
         "format": fmt,
+        "locale": locale,
         "selection": json.dumps({"month": sel.month, "questionnaire": sel.questionnaire, "agency": sel.agency}),
         "state": "queued",
         "progress": 0,
@@ -168,9 +196,9 @@ def _draw(session: Session, job: ReportJob, progress) -> tuple[bytes, datetime]:
     figures = insights.shared_figures(session, sel, whole=True)
     session.commit()  # the snapshot read ends its transaction: progress is written in others
     progress(20)
-    config = current_app.config
-    with force_locale(config["BABEL_DEFAULT_LOCALE"]):  # the pack is a Vietnamese document
-        note = _("Figures as of %(time)s", time=as_of_text(figures["taken_at"], config["TIMEZONE"]))
+    locale = pack_locale(job.locale)
+    with force_locale(locale):
+        note = _("Figures as of %(time)s", time=as_of_text(figures["taken_at"], current_app.config["TIMEZONE"]))
 
     written = [20]
 
@@ -180,7 +208,8 @@ def _draw(session: Session, job: ReportJob, progress) -> tuple[bytes, datetime]:
             written[0] = percent
             progress(percent)
 
-    body = insights.report_pack(session, sel, job.format, figures, as_of=note, progress=pages)
+    with in_language(locale):
+        body = insights.report_pack(session, sel, job.format, figures, as_of=note, progress=pages)
     return body, figures["taken_at"] or datetime.now(UTC)
 
 

@@ -252,6 +252,7 @@ def init_app(app) -> None:
         hooks.append(draw_ahead)  # run by the figures' watcher only
     app.jinja_env.globals["chart_url"] = chart_url
     app.jinja_env.globals["dashboard_wording"] = wording  # months and titles in the user's language
+    app.extensions["report_pack_wording"] = wording.current  # reporting.packs.WORDING: packs not in Vietnamese
 
 
 def preload() -> None:

@@ -3,7 +3,8 @@
 "Prepare" is a plain POST. While the job runs, the status page follows it with its own small script
 (static/pack.js asks the job's state every few seconds, then reloads the page once the job has ended);
 without the script a link looks again. No page reloads itself (no meta refresh: a WCAG timing failure).
-A job is shown only to users who may see its selection's agency (404 for others).
+A job is shown only to users who may see its selection's agency (404 for others). The pack is written in
+the language the official reads the dashboard in.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -44,7 +46,7 @@ def _job(job_id: int) -> ReportJob:
 @roles_required(*VIEWERS)
 def page(month: str, fmt: str):
     sel = _pack_selection(month, fmt, request.args)
-    job = packs.current(db.session(), sel, fmt)
+    job = packs.current(db.session(), sel, fmt, str(get_locale()))
     return render_template("dashboard/pack.html", sel=sel, fmt=fmt, job=job, form=ActionForm())
 
 
@@ -55,7 +57,7 @@ def prepare(month: str, fmt: str):
     if not ActionForm().validate():
         abort(400)
     session = db.session()
-    job = packs.start(session, sel, fmt, current_user.id)
+    job = packs.start(session, sel, fmt, current_user.id, str(get_locale()))
     session.commit()  # then the job is put on the queue (survey.reporting.packs)
     return redirect(url_for(".status", job_id=job.id), 303)
 

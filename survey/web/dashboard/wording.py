@@ -124,6 +124,117 @@ def words() -> dict[str, str]:
         "alt.priorities": _("Bar chart: {count} improvement priorities, chosen most: {best}."),
         "alt.elements": _("Bar chart: share satisfied of {count} elements, highest {best}, lowest {worst}."),
         "alt.criteria": _("Bar chart: share satisfied of {count} criteria, highest {best}, lowest {worst}."),
+        **pack_words(),
+    }
+
+
+def pack_words() -> dict[str, str]:
+    """The report pack's words (its PDF pages and workbook sheets) in the user's language."""
+    return {
+        # Translators: the language code of the report pack's questionnaire titles.
+        "language": _("en"),
+        # Translators: the strftime pattern of a day in the report pack; Vietnamese writes %d/%m/%Y.
+        "date": _("%Y-%m-%d"),
+        "pack.title": _("Counter survey results report"),
+        "pack.pdf_title": _("{title} — {agency}, {month}"),
+        "pack.page": _("Page {number}/{total}"),
+        "pack.interval": _("95% CI"),
+        "pack.sheet.trend": _("Trend"),
+        "pack.sheet.volume": _("Responses"),
+        "pack.sheet.summary": _("Agencies summary"),
+        "pack.summary": _("Summary by agency"),
+        "pack.detail": _("Detailed results — {name}"),
+        "pack.criteria_list": _("List of elements, criteria and improvement priorities"),
+        "pack.method": _("Method notes"),
+        "pack.month": _("{month}"),
+        "pack.questionnaire": _("Questionnaire: {name}"),
+        "pack.generated": _("Report date: {date}"),
+        "pack.disclaimer": _(
+            "Note: these are results of the counter survey — citizens answer voluntarily by QR code at the "
+            "one-stop office, not a random sample. They are not the official index of satisfaction with public "
+            "administrative services (SIPAS) and do not replace it."
+        ),
+        "pack.status_legend": _(
+            "Met: the lower bound of the 95% confidence interval is not below the target. Not met: the upper "
+            "bound is below the target. Not yet conclusive: the target lies inside the confidence interval. "
+            "Too few answers: fewer than {min_n} responses."
+        ),
+        "pack.headline": _("Overall results — {agency}, {month}"),
+        "pack.overall": _("Overall satisfaction index (counter survey)"),
+        "pack.interval_line": _("95% confidence interval: {low} – {high}"),
+        "pack.responses_line": _("Responses: {n}"),
+        "pack.change_line": _("Compared with the previous month: {change} points"),
+        "pack.no_change": _("No figures for the previous month yet"),
+        "pack.rate_line": _("Response rate (single-use links): {rate}"),
+        "pack.by_element": _("By element"),
+        "pack.element_figures": _("{pct}   (95% CI: {low} – {high})"),
+        "pack.formula.criterion": _(
+            "• Criterion: S = 100 × answers in the satisfied group of the scale (4–5 on the 5-point scale) / "
+            "answers on the scale; “No opinion” is not counted."
+        ),
+        "pack.formula.element": _(
+            "• Element: the mean share of the criteria with at least one answer. Overall index: the mean of the "
+            "elements. Responses (n) of an element and of the overall index: responses with at least one "
+            "criterion answered."
+        ),
+        "pack.formula.priority": _(
+            "• Improvement priorities: the share of answers “Much” or “Very much”, from highest to lowest."
+        ),
+        "pack.interval.wilson": _("• Criteria and improvement priorities: the Wilson interval of the share."),
+        "pack.interval.design": _(
+            "• Elements and overall index: each respondent has a score y = the share of the criteria they "
+            "answered that were rated satisfied; standard error se = sample standard deviation of y / √n; "
+            "effective sample size n_eff = p(1 − p) / se² (n when se = 0 or p is 0 or 1), kept between 1 and "
+            "the number of answers; the Wilson interval is taken at n_eff. This is a design-effect "
+            "adjustment in the spirit of Korn & Graubard (1998), since one person's answers tend to be alike."
+        ),
+        "pack.target_item": _("• ≥ {value}: {description} (source: {source})"),
+        "pack.period": _("Report period: {month}, Vietnam time."),
+        "pack.grey": _("Agencies with fewer than {min_n} responses are shown in grey and not ranked."),
+        "pack.questionnaire_item": _("• Questionnaire {name}"),
+        "pack.section.source": _("Source of the figures"),
+        "pack.section.formulas": _("Formulas"),
+        "pack.section.intervals": _("95% confidence intervals"),
+        "pack.section.statuses": _("Comparison with the targets"),
+        "pack.section.targets": _("Targets and the documents they come from"),
+        "pack.no_targets": _("No target applies to this period."),
+        "col.level": _("Level"),
+        "col.share": _("Share (%)"),
+        "col.overall_pct": _("Overall index (%)"),
+        "col.change": _("Change (points)"),
+        "level.overall": _("Overall"),
+        "level.element": _("Element"),
+        "level.criterion": _("Criterion"),
+        "level.priority": _("Priority"),
+        "notes.sheet": _("Notes"),
+        "notes.title": _("Counter survey results — not the official SIPAS index"),
+        "notes.disclaimer": _(
+            "These are results of the counter survey (citizens answer voluntarily at the one-stop office), "
+            "not the official index of satisfaction with public administrative services (SIPAS)."
+        ),
+        "notes.period_key": _("Report period"),
+        "notes.period": _("{period} (Vietnam time)"),
+        "notes.as_of_key": _("Figures"),
+        "notes.questionnaires_key": _("Questionnaires"),
+        "notes.version": _("{qid}, version {label}"),
+        "notes.method_key": _("Method"),
+        "notes.method.criterion": _(
+            "Criteria and improvement priorities: the share of answers in the “satisfied” group of the scale "
+            "(4–5 on the 5-point scale; “Much”, “Very much” for priorities) among valid answers, “No opinion” "
+            "not counted; Wilson 95% confidence interval."
+        ),
+        "notes.method.element": _(
+            "Elements: the mean share of their criteria; overall index: the mean of the elements; Wilson 95% "
+            "confidence interval at the effective sample size derived from the standard error of each "
+            "respondent's score."
+        ),
+        "notes.targets_key": _("Targets"),
+        "notes.target": _("≥ {value:g}%: {description} (source: {source})"),
+        "notes.status_key": _("Status"),
+        "notes.status": _(
+            "met: the lower bound of the confidence interval ≥ the target; not_met: the upper bound < the "
+            "target; inconclusive: not yet conclusive; insufficient: fewer than {min_n} answers."
+        ),
     }
 
 
