@@ -82,6 +82,6 @@ def pack_command(month: str, out: Path, questionnaire: str | None, agency: str |
     with click.progressbar(("pdf", "xlsx"), label="Writing the report pack") as kinds:
         for kind in kinds:
             with packs.in_language(lang):
-                body = insights.report_pack(db.session(), sel, kind)
+                body = insights.report_pack(db.session(), sel, kind, locale=lang)
             (out / f"{stem}.{kind}").write_bytes(body)
     click.echo(f"Wrote {out / stem}.pdf and .xlsx ({insights.agency_name(db.session(), sel.agency)}, {sel.month}).")

@@ -154,17 +154,27 @@ def agency_name(session: Session, code: str | None) -> str:
 
 
 def report_pack(
-    session: Session, sel: Selection, fmt: str, figures: dict | None = None, *, as_of: str = "", progress=None
+    session: Session,
+    sel: Selection,
+    fmt: str,
+    figures: dict | None = None,
+    *,
+    as_of: str = "",
+    progress=None,
+    locale: str = "vi",
 ) -> bytes:
     """The monthly report pack of a selection: a PDF, or the workbook with the same tables (in the current wording).
 
-    as_of: the sentence saying when the figures were taken; progress(done, total): called per PDF page.
+    as_of: the sentence saying when the figures were taken; progress(done, total): called per PDF page;
+    locale: the language of the questionnaire's texts (the pack's own words come from the current wording).
     """
     from dataclasses import replace
 
     from analysis import output, reportpack
+    from analysis.wording import current
 
     figures = figures if figures is not None else direct_figures(session, sel)
+    figures = in_language(figures, sel, locale, current()("all_agencies"))
     notes = output.report_notes(figures["table"], catalog.current(), figures["targets"], sel.month)
     notes = replace(notes, as_of=as_of)
     if fmt == "pdf":

@@ -209,7 +209,7 @@ def _draw(session: Session, job: ReportJob, progress) -> tuple[bytes, datetime]:
             progress(percent)
 
     with in_language(locale):
-        body = insights.report_pack(session, sel, job.format, figures, as_of=note, progress=pages)
+        body = insights.report_pack(session, sel, job.format, figures, as_of=note, progress=pages, locale=locale)
     return body, figures["taken_at"] or datetime.now(UTC)
 
 

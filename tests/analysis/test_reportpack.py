@@ -14,6 +14,7 @@ from analysis.report_tables import agency_blocks, agency_detail, agency_summary
 from analysis.reportpack import build_report_pdf, build_report_xlsx
 from analysis.targets import read_targets
 from analysis.trend import trend_table, volume_table
+from analysis.wording import Wording, using
 from tests.analysis.helpers import DASHBOARD_MONTHS, agencies, dashboard_responses, mini_catalog, tidy
 from tests.analysis.pdf_reading import info_entry, mapped_characters, page_count
 
@@ -175,3 +176,36 @@ def test_the_pack_says_when_its_figures_were_taken_and_reports_its_pages(inputs)
     assert ("Số liệu", "Số liệu cập nhật lúc 14:32 04/12/2026") in [row[:2] for row in book["Ghi chú"].values]
     plain = load_workbook(io.BytesIO(build_report_xlsx(inputs["table"], inputs["trend"], inputs["notes"])))
     assert "Số liệu" not in [row[0] for row in plain["Ghi chú"].values]
+
+
+def test_the_pack_is_written_in_the_current_wording(inputs):
+    words = {
+        "notes.sheet": "Notes",
+        "pack.sheet.trend": "Trend",
+        "pack.sheet.volume": "Responses",
+        "pack.sheet.summary": "Agencies",
+        "col.agency": "Agency",
+        "col.responses": "Responses",
+        "col.overall_pct": "Overall (%)",
+        "target": "Target {value}",
+        "status.met": "Met",
+        "status.not_met": "Not met",
+        "status.inconclusive": "Not yet conclusive",
+        "status.insufficient": "Too few answers",
+        "pack.title": "Counter survey report",
+        "pack.pdf_title": "{title} — {agency}, {month}",
+    }
+    english = Wording(words, number=lambda v, d=1: f"{float(v):,.{d}f}", month=lambda p: f"month {p}")
+    with using(english):
+        data = build_report_xlsx(inputs["table"], inputs["trend"], inputs["notes"])
+        pdf = build_report_pdf(inputs["table"], None, inputs["notes"], agency_name="All", month=MONTH, details=False)
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames[0] == "Notes" and book.sheetnames[-2:] == ["Trend", "Agencies"]
+    summary = list(book["Agencies"].values)
+    assert summary[0][:3] == ("Agency", "Responses", "Overall (%)")
+    statuses = {row[j] for row in summary[1:] for j, h in enumerate(summary[0]) if str(h).startswith("Target ")}
+    assert statuses and statuses <= {"Met", "Not met", "Not yet conclusive", "Too few answers"}
+    assert summary[0][3] == "KTC 95 %: cận dưới", "a key the wording lacks falls back to Vietnamese"
+    assert info_entry(pdf, "Title") == f"Counter survey report — All, month {MONTH}"
+    after = load_workbook(io.BytesIO(build_report_xlsx(inputs["table"], inputs["trend"], inputs["notes"])))
+    assert after.sheetnames[0] == "Ghi chú", "Vietnamese again outside the block"

@@ -21,6 +21,7 @@ from survey.domain import accounts
 from survey.models import ReportJob
 from survey.reporting import insights, packs
 from survey.transfer.demo import seed_demo
+from tests.analysis.pdf_reading import info_entry, mapped_characters
 from tests.helpers import IN_CI, PASSWORD, hidden_fields, login
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -377,3 +378,69 @@ def test_a_real_consumer_builds_the_pack_from_the_redis_queue(make_app, tmp_path
         client = redis.Redis.from_url(url)
         for key in client.scan_iter(match=f"*{name}*"):
             client.delete(key)
+
+
+VI_STATUS_WORDS = ("Đạt", "Chưa đạt", "Chưa đủ cơ sở kết luận", "Quá ít phiếu")
+EN_STATUS_WORDS = {"Met", "Not met", "Not yet conclusive", "Too few answers"}
+
+
+def download(client, job_id: int) -> bytes:
+    reply = client.get(f"/dashboard/report/jobs/{job_id}/download")
+    assert reply.status_code == 200
+    return reply.data
+
+
+def workbook_cells(data: bytes) -> tuple[list[str], dict[str, list[tuple]]]:
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    sheets = {name: list(book[name].iter_rows(values_only=True)) for name in book.sheetnames}
+    book.close()
+    return list(sheets), sheets
+
+
+def test_two_officials_asking_in_different_languages_get_two_jobs(demo):
+    english, vietnamese = as_user(demo, "official-P-HK"), as_user(demo, "admin")
+    en_id = job_id_of(prepare(english, query=QUERY + "&lang=en"))
+    vi_id = job_id_of(prepare(vietnamese, query=QUERY + "&lang=vi"))
+    assert en_id != vi_id and job_id_of(prepare(as_user(demo, "analyst-HN"), query=QUERY + "&lang=en")) == en_id
+    assert {(job.id, job.locale) for job in jobs(demo)} == {(en_id, "en"), (vi_id, "vi")}
+    names, sheets = workbook_cells(download(vietnamese, vi_id))
+    assert names[0] == "Ghi chú" and names[-3:] == ["Xu hướng", "Số phiếu", "Tổng hợp cơ quan"]
+    assert sheets["Tổng hợp cơ quan"][0][:3] == ("Cơ quan", "Số phiếu", "Chỉ số chung (%)")
+
+
+def test_an_english_pack_reads_english_throughout(demo):
+    client = as_user(demo, "official-P-HK")
+    names, sheets = workbook_cells(download(client, job_id_of(prepare(client, query=QUERY + "&lang=en"))))
+    assert names == ["Notes", "overall", "element", "criterion", "priority", "Trend", "Responses", "Agencies summary"]
+    summary = sheets["Agencies summary"]
+    assert summary[0][:5] == ("Agency", "Responses", "Overall index (%)", "95% CI: lower bound", "95% CI: upper bound")
+    targets = [j for j, header in enumerate(summary[0]) if str(header).startswith("Target ")]
+    assert targets and {row[j] for row in summary[1:] for j in targets} <= EN_STATUS_WORDS
+    notes = [str(cell) for row in sheets["Notes"] for cell in row if cell]
+    assert notes[0] == "Counter survey results — not the official SIPAS index"
+    assert {"Report period", "Method", "Targets", "Status"} <= set(notes)
+    assert any(text.startswith("Figures as of ") for text in notes)
+    texts = [str(cell) for rows in sheets.values() for row in rows for cell in row if isinstance(cell, str)]
+    assert not [text for text in texts if any(word in text for word in VI_STATUS_WORDS)]
+
+    pdf = download(client, job_id_of(prepare(client, "pdf", QUERY + "&lang=en")))
+    assert info_entry(pdf, "Title").startswith("Counter survey results report — ")
+    assert info_entry(pdf, "Subject") == "Source: counter survey, not the official SIPAS index"
+    characters = mapped_characters(pdf)
+    for text in ("Counter survey results report", "Method notes", "Summary by agency", "Not yet conclusive"):
+        assert set(text) <= characters, set(text) - characters
+    # The data may be Vietnamese (agency names, target sources): letters of the Vietnamese status words
+    # that the English workbook (holding the same data) never uses must not be in the PDF either.
+    only_vietnamese = set("".join(VI_STATUS_WORDS)) - set("".join(texts))
+    assert only_vietnamese and not only_vietnamese & characters, only_vietnamese & characters
+
+
+def test_the_cli_writes_a_vietnamese_pack_unless_asked_for_english(demo, tmp_path):
+    runner = demo.test_cli_runner()
+    for lang, sheet in ((None, "Tổng hợp cơ quan"), ("en", "Agencies summary")):
+        out = tmp_path / (lang or "default")
+        args = ["report", "pack", "--month", MONTH, "--agency", "P-HK", "--out", str(out)]
+        result = runner.invoke(args=args + (["--lang", lang] if lang else []))
+        assert result.exit_code == 0, result.output
+        (xlsx,) = out.glob("*.xlsx")
+        assert workbook_cells(xlsx.read_bytes())[0][-1] == sheet
