@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import pytest
 from werkzeug.serving import make_server
+from werkzeug.wsgi import ClosingIterator
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -30,10 +31,39 @@ def require_chromium() -> None:
         pytest.skip(message)
 
 
+class _InFlight:
+    """WSGI middleware counting the requests still being answered (the server's threads are not joined)."""
+
+    def __init__(self, app):
+        self.app, self.active, self.idle = app, 0, threading.Condition()
+
+    def _done(self) -> None:
+        with self.idle:
+            self.active -= 1
+            self.idle.notify_all()
+
+    def __call__(self, environ, start_response):
+        with self.idle:
+            self.active += 1
+        try:
+            return ClosingIterator(self.app(environ, start_response), [self._done])
+        except BaseException:
+            self._done()
+            raise
+
+    def wait(self, seconds: float) -> None:
+        with self.idle:
+            self.idle.wait_for(lambda: self.active == 0, timeout=seconds)
+
+
 @contextmanager
 def live_server(app):
-    """Serve app on a free local port in a background thread; yields the base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    """Serve app on a free local port in a background thread; yields the base URL.
+
+    On the way out it waits for requests still being answered (a page's script may be polling), so that
+    their database connections are back in the pool before the test's engine is disposed."""
+    counted = _InFlight(app)
+    server = make_server("127.0.0.1", 0, counted, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -42,6 +72,7 @@ def live_server(app):
         server.shutdown()
         thread.join()
         server.server_close()
+        counted.wait(10)
 
 
 @contextmanager
