@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from survey import db
 from survey.domain import accounts
 from survey.models import Response
-from tests.browser import chromium, live_server
+from tests.browser import chromium, live_server, log_in
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -75,13 +75,6 @@ def staffed(app, counter):
         accounts.create_user(db.session(), "official@hanoi.gov.vn", "official", PASSWORD, "HN")
         db.session().commit()
     return app
-
-
-def log_in(page, base, email):
-    page.goto(base + "/auth/login")
-    page.get_by_label("Thư điện tử").fill(email)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
 
 
 def test_counter_flow_end_to_end(staffed, browser):

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from tests.browser import axe_violations, chromium, live_server
-from tests.helpers import PASSWORD, send
+from tests.browser import axe_violations, chromium, live_server, log_in
+from tests.helpers import send
 
 pytestmark = pytest.mark.browser
 TABLET = {"width": 1024, "height": 768}
@@ -18,13 +18,6 @@ TABLET = {"width": 1024, "height": 768}
 def browser():
     with chromium() as b:
         yield b
-
-
-def log_in(page, base, email):
-    page.goto(base + "/auth/login")
-    page.get_by_label("Thư điện tử").fill(email)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
 
 
 def test_the_counter_screen_shows_a_large_code_and_goes_back_by_itself(staff, browser):

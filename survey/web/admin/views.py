@@ -155,28 +155,27 @@ def confirm_deactivate(name: str, key: str):
     )
 
 
-@bp.post("/<name>/<path:key>/deactivate")
-@roles_required("admin")
-def deactivate(name: str, key: str):
+def _switch(name: str, key: str, change, message, **listing):
+    """Switch a record off or on (change: records.deactivate or records.reactivate), then back to its list."""
     kind, sc, record = _changeable(name, key)
     if not ActionForm().validate():
         abort(400)
-    records.deactivate(db.session(), kind, record, sc)
+    change(db.session(), kind, record, sc)
     db.session().commit()
-    flash(_l("Deactivated %(key)s.", key=key), "info")
-    return redirect(url_for("admin.listing", name=name, undo=key), 303)
+    flash(message, "info")
+    return redirect(url_for("admin.listing", name=name, **listing), 303)
+
+
+@bp.post("/<name>/<path:key>/deactivate")
+@roles_required("admin")
+def deactivate(name: str, key: str):
+    return _switch(name, key, records.deactivate, _l("Deactivated %(key)s.", key=key), undo=key)
 
 
 @bp.post("/<name>/<path:key>/reactivate")
 @roles_required("admin")
 def reactivate(name: str, key: str):
-    kind, sc, record = _changeable(name, key)
-    if not ActionForm().validate():
-        abort(400)
-    records.reactivate(db.session(), kind, record, sc)
-    db.session().commit()
-    flash(_l("Reactivated %(key)s.", key=key), "info")
-    return redirect(url_for("admin.listing", name=name), 303)
+    return _switch(name, key, records.reactivate, _l("Reactivated %(key)s.", key=key))
 
 
 @bp.get("/questionnaires")
