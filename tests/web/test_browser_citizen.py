@@ -7,7 +7,8 @@ import pytest
 from tests.browser import axe_violations, chromium, live_server
 from tests.helpers import make_interaction
 
-pytestmark = pytest.mark.browser
+# What a person sees here does not depend on the database: SQLite only (tests/web/test_browser.py runs both).
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 # 320 CSS px: WCAG 1.4.10's width. A 360 px phone zoomed to 200 % lays the page out in 180 CSS px,
 # each drawn with twice the device pixels: that is what Chromium's own zoom does to the viewport.

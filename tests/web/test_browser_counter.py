@@ -10,7 +10,8 @@ import pytest
 from tests.browser import axe_violations, chromium, live_server, log_in
 from tests.helpers import send
 
-pytestmark = pytest.mark.browser
+# What a person sees here does not depend on the database: SQLite only (tests/web/test_browser.py runs both).
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 TABLET = {"width": 1024, "height": 768}
 
 

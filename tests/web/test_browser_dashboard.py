@@ -13,7 +13,8 @@ from survey.domain import accounts
 from tests.browser import axe_violations, chromium, live_server
 from tests.helpers import PASSWORD
 
-pytestmark = pytest.mark.browser
+# What a person sees here does not depend on the database: SQLite only (tests/web/test_browser.py runs both).
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 PHONE = {"width": 360, "height": 740}
 VI_STATUS = ("Đạt", "Chưa đạt", "Chưa đủ cơ sở kết luận", "Quá ít phiếu", "chưa kết luận được")
 EN_STATUS = ("Met", "Not met", "Not yet conclusive", "Too few answers")
