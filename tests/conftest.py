@@ -193,17 +193,14 @@ def places(app, counter):
 
 
 @pytest.fixture
-def staff(app, counter):
-    """A city admin, an admin of the ward P-HK, an officer of P-HK; a second ward P-BD with a counter."""
+def staff(places):
+    """The places, with a city admin, an admin of the ward P-HK, an officer and an official of P-HK."""
     from survey.domain import accounts
-    from survey.models import Agency, Counter
     from tests.helpers import PASSWORD
 
+    app = places
     with app.app_context():
         s = db.session()
-        city = s.scalar(select(Agency).where(Agency.code == "HN"))
-        ward = Agency(code="P-BD", name="UBND Phường Ba Đình", level="phuong", parent=city)
-        s.add_all([ward, Counter(code="BD-01", agency=ward, name="Quầy số 1")])
         accounts.create_user(s, "admin@hanoi.gov.vn", "admin", PASSWORD)
         accounts.create_user(s, "ward-admin@hanoi.gov.vn", "admin", PASSWORD, "P-HK")
         accounts.create_user(s, "officer@hanoi.gov.vn", "officer", PASSWORD, "P-HK")
